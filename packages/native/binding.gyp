@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "rxipc",
+      "sources": [
+        "src/addon.cc",
+        "src/errors.cc",
+        "src/waiter.cc",
+        "src/pipe.cc",
+        "src/fifo.cc",
+        "src/sysv_msg.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
+      "ldflags": ["-pthread"]
+    }
+  ]
+}

@@ -1,0 +1,19 @@
+/**
+ * @rxipc/native — the raw Linux IPC syscalls behind rxipc, loaded with node-gyp-build.
+ *
+ * ```ts
+ * import { native, tasks } from '@rxipc/native';
+ * const [r, w] = native.pipe2(native.constants.O_CLOEXEC);
+ * ```
+ */
+export type {
+  Dispatch,
+  IpcPerm,
+  MsgInfo,
+  MsqidDs,
+  NativeBinding,
+  NativeConstants,
+  SystemErrorFields,
+} from './binding.js';
+export { native, nativePath } from './load.js';
+export { tasks, type TaskHandler } from './tasks.js';

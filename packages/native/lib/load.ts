@@ -1,0 +1,30 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { NativeBinding } from './binding.js';
+
+/** The package root: one level above both lib/ (sources) and dist/ (built). */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where the addon is looked for (node-gyp's output). */
+export const nativePath = join(root, 'build', 'Release', 'rxipc.node');
+
+function load(): NativeBinding {
+  const require = createRequire(import.meta.url);
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+    return nodeGypBuild(root);
+  } catch (cause) {
+    const err = new Error(
+      `rxipc: the native addon is not built (looked for ${nativePath} and ${join(root, 'prebuilds')}).\n` +
+        `Build it with:  npm run build   (from the rxipc checkout), or:  cd ${root} && npx node-gyp rebuild`,
+      { cause },
+    );
+    (err as Error & { code: string }).code = 'ERR_RXIPC_NATIVE_MISSING';
+    throw err;
+  }
+}
+
+/** The raw binding. Loading it has no side effect beyond installing the waiter dispatcher. */
+export const native: NativeBinding = load();

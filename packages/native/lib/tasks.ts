@@ -1,0 +1,40 @@
+import type { Dispatch } from './binding.js';
+import { native } from './load.js';
+
+/** Receives a waiter task's results: dispatch(id, final, errno, a, b) minus the id. */
+export type TaskHandler = (final: boolean, errno: number, a?: unknown, b?: unknown) => void;
+
+const handlers = new Map<number, TaskHandler>();
+
+const dispatch: Dispatch = (id, final, errno, a, b) => {
+  const handler = handlers.get(id);
+  if (handler === undefined) return;
+  if (final) handlers.delete(id);
+  handler(final, errno, a, b);
+};
+
+native.setDispatcher(dispatch);
+
+/**
+ * Routes waiter-task results to their handlers. Each environment (main thread or worker)
+ * has its own registry, like the addon's own state.
+ */
+export const tasks = {
+  /** Registers `handler` for the task `start()` creates; returns the task id. */
+  start(start: () => number, handler: TaskHandler): number {
+    const id = start();
+    handlers.set(id, handler);
+    return id;
+  },
+  cancel(id: number): void {
+    native.cancel(id);
+  },
+  /** Whether a pending task keeps the event loop alive (it does by default). */
+  setRef(id: number, ref: boolean): void {
+    native.setRef(id, ref);
+  },
+  /** Tasks still waiting for their final result. */
+  get pending(): number {
+    return handlers.size;
+  },
+};

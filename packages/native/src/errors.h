@@ -1,0 +1,44 @@
+// Error model and argument validation shared by every call family.
+//
+// OS failures become Node-style system errors: `code` ('ENOMSG'), `errno` (positive),
+// `syscall`, `path` when one was involved, message "CODE: description, syscall 'path'".
+// Misuse is a TypeError / RangeError carrying an ERR_* code, thrown before any syscall.
+// Every function here runs on the main (JS) thread.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rxipc {
+
+// "ENOMSG" for ENOMSG; "UNKNOWN" for a number that names no errno.
+const char* ErrnoName(int err);
+
+Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const char* path = nullptr);
+[[noreturn]] void ThrowSystemError(Napi::Env env, int err, const char* syscall, const char* path = nullptr);
+
+[[noreturn]] void ThrowInvalidArgType(Napi::Env env, const char* name, const char* expected, Napi::Value actual);
+[[noreturn]] void ThrowOutOfRange(Napi::Env env, const char* name, const std::string& rule, Napi::Value actual);
+
+// Largest integer a JS number holds exactly: 2^53 - 1.
+constexpr int64_t kMaxSafeInteger = 9007199254740991LL;
+
+// Argument readers: each checks type and range and throws before returning.
+int64_t ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
+int32_t ArgInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min = INT32_MIN,
+                 int64_t max = INT32_MAX);
+int ArgFd(const Napi::CallbackInfo& info, size_t i, const char* name = "fd");
+bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name);
+// A string usable as a C path: no NUL byte, at most PATH_MAX bytes.
+std::string ArgPath(const Napi::CallbackInfo& info, size_t i, const char* name = "path");
+// Any ArrayBufferView (Buffer, Uint8Array, DataView, ...). The span is valid only during the call.
+struct Bytes {
+  const uint8_t* data;
+  size_t length;
+};
+Bytes ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name);
+
+}  // namespace rxipc

@@ -1,0 +1,12 @@
+// One initializer per call family; addon.cc calls them all.
+#pragma once
+
+#include <napi.h>
+
+namespace rxipc {
+
+void InitPipe(Napi::Env env, Napi::Object exports, Napi::Object constants);
+void InitFifo(Napi::Env env, Napi::Object exports, Napi::Object constants);
+void InitSysvMsg(Napi::Env env, Napi::Object exports, Napi::Object constants);
+
+}  // namespace rxipc

@@ -1,0 +1,81 @@
+// Anonymous pipes: pipe2 and the pipe capacity fcntls. Every call here is non-blocking.
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "families.h"
+
+namespace rxipc {
+
+namespace {
+
+Napi::Value Pipe2(const Napi::CallbackInfo& info) {
+  const int allowed = O_CLOEXEC | O_NONBLOCK | O_DIRECT;
+  int flags = ArgInt32(info, 0, "flags", 0, INT32_MAX);
+  if ((flags & ~allowed) != 0) {
+    ThrowOutOfRange(info.Env(), "flags", "a combination of O_CLOEXEC, O_NONBLOCK and O_DIRECT", info[0]);
+  }
+  int fds[2];
+  if (pipe2(fds, flags) != 0) ThrowSystemError(info.Env(), errno, "pipe2");
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(uint32_t(0), fds[0]);
+  out.Set(uint32_t(1), fds[1]);
+  return out;
+}
+
+Napi::Value GetPipeSize(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int r = fcntl(fd, F_GETPIPE_SZ);
+  if (r < 0) ThrowSystemError(info.Env(), errno, "fcntl");
+  return Napi::Number::New(info.Env(), r);
+}
+
+Napi::Value SetPipeSize(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int size = ArgInt32(info, 1, "size", 1, INT32_MAX);
+  int r = fcntl(fd, F_SETPIPE_SZ, size);
+  if (r < 0) ThrowSystemError(info.Env(), errno, "fcntl");
+  return Napi::Number::New(info.Env(), r);
+}
+
+// O_NONBLOCK on or off; returns the previous state.
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  bool on = ArgBool(info, 1, "nonBlocking");
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) ThrowSystemError(info.Env(), errno, "fcntl");
+  int want = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+  if (want != fl && fcntl(fd, F_SETFL, want) < 0) ThrowSystemError(info.Env(), errno, "fcntl");
+  return Napi::Boolean::New(info.Env(), (fl & O_NONBLOCK) != 0);
+}
+
+// The file status flags (O_ACCMODE bits, O_NONBLOCK, O_DIRECT, ...).
+Napi::Value GetFileFlags(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) ThrowSystemError(info.Env(), errno, "fcntl");
+  return Napi::Number::New(info.Env(), fl);
+}
+
+}  // namespace
+
+void InitPipe(Napi::Env env, Napi::Object exports, Napi::Object constants) {
+  exports.Set("pipe2", Napi::Function::New(env, Pipe2, "pipe2"));
+  exports.Set("getPipeSize", Napi::Function::New(env, GetPipeSize, "getPipeSize"));
+  exports.Set("setPipeSize", Napi::Function::New(env, SetPipeSize, "setPipeSize"));
+  exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
+  exports.Set("getFileFlags", Napi::Function::New(env, GetFileFlags, "getFileFlags"));
+  constants.Set("O_CLOEXEC", O_CLOEXEC);
+  constants.Set("O_NONBLOCK", O_NONBLOCK);
+  constants.Set("O_DIRECT", O_DIRECT);
+  constants.Set("O_RDONLY", O_RDONLY);
+  constants.Set("O_WRONLY", O_WRONLY);
+  constants.Set("O_RDWR", O_RDWR);
+  constants.Set("O_ACCMODE", O_ACCMODE);
+  constants.Set("PIPE_BUF", PIPE_BUF);
+  constants.Set("F_GETPIPE_SZ", F_GETPIPE_SZ);
+  constants.Set("F_SETPIPE_SZ", F_SETPIPE_SZ);
+}
+
+}  // namespace rxipc

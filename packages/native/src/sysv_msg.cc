@@ -1,0 +1,538 @@
+// System V message queues: ftok, msgget, msgsnd, msgrcv, msgctl.
+//
+// Synchronous msgsnd/msgrcv always carry IPC_NOWAIT: they never wait on the main thread.
+// Waiting sends and receives are Tasks (waiter.h). A receiver Task drains in batches: one
+// blocking msgrcv, then IPC_NOWAIT receives up to its batch limit and its credit, handed to
+// JS as ONE buffer of records:
+//   [u32 length][u32 0][f64 type][length bytes of data][zero padding to 8]
+// The type is written as a double: exact up to 2^53 - 1, the range JS can name.
+#include <sys/ipc.h>
+#include <sys/msg.h>
+
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "errors.h"
+#include "families.h"
+#include "waiter.h"
+
+namespace rxipc {
+
+namespace {
+
+constexpr size_t kHeader = 16;  // record header: length, padding, type
+constexpr int64_t kMaxMessageSize = INT32_MAX - 64;
+
+inline size_t Align8(size_t n) { return (n + 7) & ~size_t(7); }
+
+// A growable byte buffer that never zero-fills (a receive reserves msgmax per message).
+struct ByteBuf {
+  uint8_t* data = nullptr;
+  size_t len = 0;
+  size_t cap = 0;
+  ~ByteBuf() { std::free(data); }
+  bool Reserve(size_t more) {
+    if (len + more <= cap) return true;
+    size_t want = std::max(cap * 2, len + more);
+    void* p = std::realloc(data, want);
+    if (p == nullptr) return false;
+    data = static_cast<uint8_t*>(p);
+    cap = want;
+    return true;
+  }
+  uint8_t* Release() {
+    uint8_t* p = data;
+    data = nullptr;
+    len = cap = 0;
+    return p;
+  }
+  void Swap(ByteBuf& o) {
+    std::swap(data, o.data);
+    std::swap(len, o.len);
+    std::swap(cap, o.cap);
+  }
+};
+
+// Receives one message into `buf` as a record. Returns false with errno set on failure.
+bool ReceiveRecord(ByteBuf& buf, int qid, size_t max_size, long type, int flags) {
+  if (!buf.Reserve(kHeader + Align8(max_size))) {
+    errno = ENOMEM;
+    return false;
+  }
+  uint8_t* rec = buf.data + buf.len;
+  ssize_t n = msgrcv(qid, rec + 8, max_size, type, flags);
+  if (n < 0) return false;
+  uint32_t length = uint32_t(n);
+  uint32_t zero = 0;
+  long mtype;
+  std::memcpy(&mtype, rec + 8, sizeof mtype);
+  double t = double(mtype);
+  std::memcpy(rec, &length, 4);
+  std::memcpy(rec + 4, &zero, 4);
+  std::memcpy(rec + 8, &t, 8);
+  size_t padded = Align8(length);
+  if (padded != length) std::memset(rec + kHeader + length, 0, padded - length);
+  buf.len += kHeader + padded;
+  return true;
+}
+
+// The main thread's scratch space for synchronous sends and receives.
+ByteBuf& Scratch() {
+  thread_local ByteBuf scratch;
+  return scratch;
+}
+
+int32_t ArgKey(const Napi::CallbackInfo& info, size_t i) {
+  // key_t is a signed 32-bit int; ftok() keys print as unsigned hex, so accept both spellings.
+  return int32_t(uint32_t(int64_t(ArgInteger(info, i, "key", INT32_MIN, UINT32_MAX))));
+}
+
+int ArgQid(const Napi::CallbackInfo& info, size_t i) { return ArgInt32(info, i, "msqid", 0, INT32_MAX); }
+
+long ArgSendType(const Napi::CallbackInfo& info, size_t i) { return long(ArgInteger(info, i, "type", 1, kMaxSafeInteger)); }
+
+long ArgReceiveType(const Napi::CallbackInfo& info, size_t i) {
+  return long(ArgInteger(info, i, "type", -kMaxSafeInteger, kMaxSafeInteger));
+}
+
+size_t ArgMaxSize(const Napi::CallbackInfo& info, size_t i) { return size_t(ArgInteger(info, i, "maxSize", 0, kMaxMessageSize)); }
+
+int ArgFlags(const Napi::CallbackInfo& info, size_t i, int allowed, const char* rule) {
+  int flags = ArgInt32(info, i, "flags", 0, INT32_MAX);
+  if ((flags & ~allowed) != 0) ThrowOutOfRange(info.Env(), "flags", rule, info[i]);
+  return flags;
+}
+
+// ---- keys and queues ----
+
+Napi::Value Ftok(const Napi::CallbackInfo& info) {
+  std::string path = ArgPath(info, 0);
+  int proj = ArgInt32(info, 1, "projId", 1, 255);
+  key_t k = ftok(path.c_str(), proj);
+  if (k == -1) ThrowSystemError(info.Env(), errno, "ftok", path.c_str());
+  return Napi::Number::New(info.Env(), k);
+}
+
+Napi::Value Msgget(const Napi::CallbackInfo& info) {
+  int32_t key = ArgKey(info, 0);
+  int flags = ArgFlags(info, 1, IPC_CREAT | IPC_EXCL | 0777, "IPC_CREAT | IPC_EXCL | permission bits");
+  int id = msgget(key, flags);
+  if (id < 0) ThrowSystemError(info.Env(), errno, "msgget");
+  return Napi::Number::New(info.Env(), id);
+}
+
+// msgsnd(qid, type, data) with IPC_NOWAIT: true when sent, false when the queue is full.
+Napi::Value Msgsnd(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  long type = ArgSendType(info, 1);
+  Bytes bytes = ArgBytes(info, 2, "data");
+  if (bytes.length > size_t(kMaxMessageSize)) ThrowOutOfRange(info.Env(), "data.length", "<= msgmax", info[2]);
+  ByteBuf& buf = Scratch();
+  buf.len = 0;
+  if (!buf.Reserve(sizeof(long) + bytes.length)) ThrowSystemError(info.Env(), ENOMEM, "msgsnd");
+  std::memcpy(buf.data, &type, sizeof type);
+  if (bytes.length > 0) std::memcpy(buf.data + sizeof type, bytes.data, bytes.length);
+  int r;
+  do r = msgsnd(qid, buf.data, bytes.length, IPC_NOWAIT);
+  while (r < 0 && errno == EINTR);
+  if (r == 0) return Napi::Boolean::New(info.Env(), true);
+  if (errno == EAGAIN) return Napi::Boolean::New(info.Env(), false);
+  ThrowSystemError(info.Env(), errno, "msgsnd");
+}
+
+// msgsndRecords(qid, records, count): sends `count` records (the receive layout) with
+// IPC_NOWAIT, in order, until one does not fit. Returns how many were sent.
+Napi::Value MsgsndRecords(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  Bytes bytes = ArgBytes(info, 1, "records");
+  uint32_t count = uint32_t(ArgInteger(info, 2, "count", 0, UINT32_MAX));
+  // Validate the whole batch before sending any of it.
+  size_t off = 0;
+  size_t largest = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (bytes.length - off < kHeader) ThrowOutOfRange(info.Env(), "count", "<= the records in the buffer", info[2]);
+    uint32_t length;
+    double t;
+    std::memcpy(&length, bytes.data + off, 4);
+    std::memcpy(&t, bytes.data + off + 8, 8);
+    if (!(t >= 1 && t <= double(kMaxSafeInteger) && std::trunc(t) == t)) {
+      ThrowOutOfRange(info.Env(), "type", ">= 1 && <= 9007199254740991", Napi::Number::New(info.Env(), t));
+    }
+    if (bytes.length - off - kHeader < length) ThrowOutOfRange(info.Env(), "records", "well-formed", info[1]);
+    largest = std::max<size_t>(largest, length);
+    off += kHeader + Align8(length);
+    if (off > bytes.length) off = bytes.length;
+  }
+  ByteBuf& buf = Scratch();
+  buf.len = 0;
+  if (!buf.Reserve(sizeof(long) + largest)) ThrowSystemError(info.Env(), ENOMEM, "msgsnd");
+  off = 0;
+  uint32_t sent = 0;
+  for (; sent < count; sent++) {
+    uint32_t length;
+    double t;
+    std::memcpy(&length, bytes.data + off, 4);
+    std::memcpy(&t, bytes.data + off + 8, 8);
+    long type = long(t);
+    std::memcpy(buf.data, &type, sizeof type);
+    std::memcpy(buf.data + sizeof type, bytes.data + off + kHeader, length);
+    int r;
+    do r = msgsnd(qid, buf.data, length, IPC_NOWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      if (errno == EAGAIN) break;
+      ThrowSystemError(info.Env(), errno, "msgsnd");
+    }
+    off += kHeader + Align8(length);
+  }
+  return Napi::Number::New(info.Env(), sent);
+}
+
+// msgrcv(qid, maxSize, type, flags) with IPC_NOWAIT: { type, data } or undefined when no
+// message matches. flags: MSG_EXCEPT, MSG_NOERROR.
+Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  size_t max_size = ArgMaxSize(info, 1);
+  long type = ArgReceiveType(info, 2);
+  int flags = ArgFlags(info, 3, MSG_EXCEPT | MSG_NOERROR, "a combination of MSG_EXCEPT and MSG_NOERROR");
+  ByteBuf& buf = Scratch();
+  buf.len = 0;
+  bool ok;
+  do ok = ReceiveRecord(buf, qid, max_size, type, flags | IPC_NOWAIT);
+  while (!ok && errno == EINTR);
+  if (!ok) {
+    if (errno == ENOMSG) return info.Env().Undefined();
+    ThrowSystemError(info.Env(), errno, "msgrcv");
+  }
+  uint32_t length;
+  double t;
+  std::memcpy(&length, buf.data, 4);
+  std::memcpy(&t, buf.data + 8, 8);
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("type", Napi::Number::New(info.Env(), t));
+  out.Set("data", Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data + kHeader, length));
+  return out;
+}
+
+// ---- waiting receives and sends ----
+
+class ReceiverTask : public Task {
+ public:
+  ReceiverTask(int qid, size_t max_size, long type, int flags, uint32_t batch, double credit, bool once)
+      : qid_(qid), max_size_(max_size), type_(type), flags_(flags), batch_(batch), once_(once) {
+    AddCreditLocked(credit);
+  }
+
+  // Main thread. `n` more messages may be taken out of the kernel (Infinity: no limit).
+  void AddCredit(double n) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      AddCreditLocked(n);
+    }
+    cv_.notify_one();
+  }
+
+  void Execute() override {
+    ByteBuf building;
+    int err = 0;
+    while (err == 0) {
+      uint64_t limit;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return credit_ > 0 || Cancelled(); });
+        if (Cancelled()) break;
+        limit = std::min<uint64_t>(credit_, batch_);
+      }
+      // One blocking receive; EINTR means a cancel (or a stray signal: receive again).
+      if (!ReceiveRecord(building, qid_, max_size_, type_, flags_)) {
+        if (errno == EINTR) continue;
+        err = errno;
+        break;
+      }
+      uint32_t count = 1;
+      // Then what is already queued. A failure here (ENOMSG, or EIDRM / E2BIG that the next
+      // blocking receive will report) only ends the batch.
+      while (count < limit && !Cancelled() && ReceiveRecord(building, qid_, max_size_, type_, flags_ | IPC_NOWAIT)) {
+        count++;
+      }
+      Publish(building, count);
+      if (once_) break;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    err_ = err;
+  }
+
+  void Deliver(Napi::Env env, Napi::Function dispatch, bool final) override {
+    ByteBuf out;
+    uint32_t count;
+    int err;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      out.Swap(outbox_);
+      count = out_count_;
+      out_count_ = 0;
+      err = err_;
+    }
+    if (count == 0 && !final) return;
+    Napi::Value data = env.Undefined();
+    if (count > 0) {
+      size_t len = out.len;
+      data = Napi::Buffer<uint8_t>::New(env, out.Release(), len, [](Napi::Env, uint8_t* p) { std::free(p); });
+    }
+    dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, final),
+                   Napi::Number::New(env, final ? err : 0), data, Napi::Number::New(env, count)});
+  }
+
+ private:
+  void AddCreditLocked(double n) {
+    if (n >= 1.8e19) credit_ = UINT64_MAX;
+    else if (credit_ != UINT64_MAX) credit_ += uint64_t(n);
+  }
+
+  // Waiter thread: moves a finished batch to the outbox and schedules delivery.
+  void Publish(ByteBuf& building, uint32_t count) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (credit_ != UINT64_MAX) credit_ -= std::min<uint64_t>(credit_, count);
+      if (outbox_.len == 0) {
+        outbox_.Swap(building);
+      } else if (outbox_.Reserve(building.len)) {
+        std::memcpy(outbox_.data + outbox_.len, building.data, building.len);
+        outbox_.len += building.len;
+      } else {
+        std::abort();  // out of memory while holding received messages: nothing sane is left
+      }
+      out_count_ += count;
+    }
+    building.len = 0;
+    Post();
+  }
+
+  const int qid_;
+  const size_t max_size_;
+  const long type_;
+  const int flags_;
+  const uint32_t batch_;
+  const bool once_;
+  // Guarded by mu_.
+  uint64_t credit_ = 0;
+  ByteBuf outbox_;
+  uint32_t out_count_ = 0;
+  int err_ = 0;
+};
+
+// msgrcvStart(qid, maxSize, type, flags, batch, credit, once) -> task id.
+// dispatch(id, final, errno, records | undefined, count).
+Napi::Value MsgrcvStart(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  size_t max_size = ArgMaxSize(info, 1);
+  long type = ArgReceiveType(info, 2);
+  int flags = ArgFlags(info, 3, MSG_EXCEPT | MSG_NOERROR, "a combination of MSG_EXCEPT and MSG_NOERROR");
+  uint32_t batch = uint32_t(ArgInteger(info, 4, "batch", 1, 65536));
+  Napi::Value c = info.Length() > 5 ? info[5] : info.Env().Undefined();
+  if (!c.IsNumber()) ThrowInvalidArgType(info.Env(), "credit", "of type number", c);
+  double credit = c.As<Napi::Number>().DoubleValue();
+  if (std::isnan(credit) || credit < 0) ThrowOutOfRange(info.Env(), "credit", ">= 0", c);
+  bool once = ArgBool(info, 6, "once");
+  auto task = std::make_shared<ReceiverTask>(qid, max_size, type, flags, batch, std::floor(credit), once);
+  return Napi::Number::New(info.Env(), EnvState::Get(info.Env())->Start(info.Env(), task));
+}
+
+Napi::Value MsgrcvCredit(const Napi::CallbackInfo& info) {
+  uint32_t id = uint32_t(ArgInteger(info, 0, "id", 1, 0x7fffffff));
+  Napi::Value c = info.Length() > 1 ? info[1] : info.Env().Undefined();
+  if (!c.IsNumber()) ThrowInvalidArgType(info.Env(), "credit", "of type number", c);
+  double credit = c.As<Napi::Number>().DoubleValue();
+  if (std::isnan(credit) || credit < 0) ThrowOutOfRange(info.Env(), "credit", ">= 0", c);
+  auto task = EnvState::Get(info.Env())->Find(id);
+  if (task) task->AddCredit(std::floor(credit));
+  return info.Env().Undefined();
+}
+
+// A waiting msgsnd. The payload is copied before the thread hop: the caller may reuse or
+// free its buffer as soon as this returns.
+class SenderTask : public Task {
+ public:
+  SenderTask(int qid, long type, Bytes bytes) : qid_(qid), size_(bytes.length) {
+    msg_.Reserve(sizeof(long) + bytes.length);
+    std::memcpy(msg_.data, &type, sizeof type);
+    if (bytes.length > 0) std::memcpy(msg_.data + sizeof type, bytes.data, bytes.length);
+  }
+  bool ok() const { return msg_.data != nullptr; }
+
+  void Execute() override {
+    for (;;) {
+      if (msgsnd(qid_, msg_.data, size_, 0) == 0) {
+        err_ = 0;  // sent, even if a cancel raced with it: the caller learns the truth
+        return;
+      }
+      if (errno == EINTR && !Cancelled()) continue;
+      err_ = errno == EINTR ? ECANCELED : errno;
+      return;
+    }
+  }
+
+  void Deliver(Napi::Env env, Napi::Function dispatch, bool final) override {
+    if (!final) return;
+    dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, true), Napi::Number::New(env, err_)});
+  }
+
+ private:
+  const int qid_;
+  const size_t size_;
+  ByteBuf msg_;
+  int err_ = ECANCELED;
+};
+
+// msgsndStart(qid, type, data) -> task id. dispatch(id, true, errno).
+Napi::Value MsgsndStart(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  long type = ArgSendType(info, 1);
+  Bytes bytes = ArgBytes(info, 2, "data");
+  if (bytes.length > size_t(kMaxMessageSize)) ThrowOutOfRange(info.Env(), "data.length", "<= msgmax", info[2]);
+  auto task = std::make_shared<SenderTask>(qid, type, bytes);
+  if (!task->ok()) ThrowSystemError(info.Env(), ENOMEM, "msgsnd");
+  return Napi::Number::New(info.Env(), EnvState::Get(info.Env())->Start(info.Env(), task));
+}
+
+// ---- msgctl ----
+
+Napi::Object PermObject(Napi::Env env, const struct ipc_perm& p) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("key", Napi::Number::New(env, p.__key));
+  o.Set("uid", Napi::Number::New(env, p.uid));
+  o.Set("gid", Napi::Number::New(env, p.gid));
+  o.Set("cuid", Napi::Number::New(env, p.cuid));
+  o.Set("cgid", Napi::Number::New(env, p.cgid));
+  o.Set("mode", Napi::Number::New(env, p.mode));
+  o.Set("seq", Napi::Number::New(env, p.__seq));
+  return o;
+}
+
+Napi::Object DsObject(Napi::Env env, const struct msqid_ds& ds) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("perm", PermObject(env, ds.msg_perm));
+  o.Set("stime", Napi::Number::New(env, double(ds.msg_stime)));
+  o.Set("rtime", Napi::Number::New(env, double(ds.msg_rtime)));
+  o.Set("ctime", Napi::Number::New(env, double(ds.msg_ctime)));
+  o.Set("cbytes", Napi::Number::New(env, double(ds.__msg_cbytes)));
+  o.Set("qnum", Napi::Number::New(env, double(ds.msg_qnum)));
+  o.Set("qbytes", Napi::Number::New(env, double(ds.msg_qbytes)));
+  o.Set("lspid", Napi::Number::New(env, ds.msg_lspid));
+  o.Set("lrpid", Napi::Number::New(env, ds.msg_lrpid));
+  return o;
+}
+
+Napi::Value MsgctlStat(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  struct msqid_ds ds;
+  if (msgctl(qid, IPC_STAT, &ds) != 0) ThrowSystemError(info.Env(), errno, "msgctl");
+  return DsObject(info.Env(), ds);
+}
+
+// msgctlSet(qid, { uid?, gid?, mode?, qbytes? }): IPC_SET of the fields given.
+Napi::Value MsgctlSet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int qid = ArgQid(info, 0);
+  if (info.Length() < 2 || !info[1].IsObject()) ThrowInvalidArgType(env, "fields", "of type object", info[1]);
+  Napi::Object f = info[1].As<Napi::Object>();
+  struct msqid_ds ds;
+  auto field = [&](const char* name, int64_t min, int64_t max, bool& present) -> int64_t {
+    Napi::Value v = f.Get(name);
+    present = !v.IsUndefined();
+    if (!present) return 0;
+    if (!v.IsNumber()) ThrowInvalidArgType(env, name, "of type number", v);
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || std::trunc(d) != d || d < double(min) || d > double(max)) {
+      ThrowOutOfRange(env, name, ">= " + std::to_string(min) + " && <= " + std::to_string(max), v);
+    }
+    return int64_t(d);
+  };
+  bool has_uid, has_gid, has_mode, has_qbytes;
+  int64_t uid = field("uid", 0, UINT32_MAX - 1, has_uid);
+  int64_t gid = field("gid", 0, UINT32_MAX - 1, has_gid);
+  int64_t mode = field("mode", 0, 0777, has_mode);
+  int64_t qbytes = field("qbytes", 0, kMaxSafeInteger, has_qbytes);
+  if (msgctl(qid, IPC_STAT, &ds) != 0) ThrowSystemError(env, errno, "msgctl");
+  if (has_uid) ds.msg_perm.uid = uid_t(uid);
+  if (has_gid) ds.msg_perm.gid = gid_t(gid);
+  if (has_mode) ds.msg_perm.mode = (ds.msg_perm.mode & ~0777) | mode_t(mode);
+  if (has_qbytes) ds.msg_qbytes = msglen_t(qbytes);
+  if (msgctl(qid, IPC_SET, &ds) != 0) ThrowSystemError(env, errno, "msgctl");
+  return env.Undefined();
+}
+
+Napi::Value MsgctlRemove(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  if (msgctl(qid, IPC_RMID, nullptr) != 0) ThrowSystemError(info.Env(), errno, "msgctl");
+  return info.Env().Undefined();
+}
+
+// msgctlInfo(cmd): IPC_INFO (limits) or MSG_INFO (usage) as { index, msgpool, ... }.
+Napi::Value MsgctlInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int cmd = ArgInt32(info, 0, "cmd", 0, INT32_MAX);
+  if (cmd != IPC_INFO && cmd != MSG_INFO) ThrowOutOfRange(env, "cmd", "IPC_INFO or MSG_INFO", info[0]);
+  struct msginfo mi;
+  int index = msgctl(0, cmd, reinterpret_cast<struct msqid_ds*>(&mi));
+  if (index < 0) ThrowSystemError(env, errno, "msgctl");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("index", index);
+  o.Set("msgpool", mi.msgpool);
+  o.Set("msgmap", mi.msgmap);
+  o.Set("msgmax", mi.msgmax);
+  o.Set("msgmnb", mi.msgmnb);
+  o.Set("msgmni", mi.msgmni);
+  o.Set("msgssz", mi.msgssz);
+  o.Set("msgtql", mi.msgtql);
+  o.Set("msgseg", Napi::Number::New(env, mi.msgseg));
+  return o;
+}
+
+// msgctlStatIndex(index, any): MSG_STAT / MSG_STAT_ANY -> { id, ...msqid_ds }.
+Napi::Value MsgctlStatIndex(const Napi::CallbackInfo& info) {
+  int index = ArgInt32(info, 0, "index", 0, INT32_MAX);
+  bool any = ArgBool(info, 1, "any");
+  struct msqid_ds ds;
+  int id = msgctl(index, any ? MSG_STAT_ANY : MSG_STAT, &ds);
+  if (id < 0) ThrowSystemError(info.Env(), errno, "msgctl");
+  Napi::Object o = DsObject(info.Env(), ds);
+  o.Set("id", id);
+  return o;
+}
+
+}  // namespace
+
+void InitSysvMsg(Napi::Env env, Napi::Object exports, Napi::Object constants) {
+  exports.Set("ftok", Napi::Function::New(env, Ftok, "ftok"));
+  exports.Set("msgget", Napi::Function::New(env, Msgget, "msgget"));
+  exports.Set("msgsnd", Napi::Function::New(env, Msgsnd, "msgsnd"));
+  exports.Set("msgsndRecords", Napi::Function::New(env, MsgsndRecords, "msgsndRecords"));
+  exports.Set("msgrcv", Napi::Function::New(env, Msgrcv, "msgrcv"));
+  exports.Set("msgrcvStart", Napi::Function::New(env, MsgrcvStart, "msgrcvStart"));
+  exports.Set("msgrcvCredit", Napi::Function::New(env, MsgrcvCredit, "msgrcvCredit"));
+  exports.Set("msgsndStart", Napi::Function::New(env, MsgsndStart, "msgsndStart"));
+  exports.Set("msgctlStat", Napi::Function::New(env, MsgctlStat, "msgctlStat"));
+  exports.Set("msgctlSet", Napi::Function::New(env, MsgctlSet, "msgctlSet"));
+  exports.Set("msgctlRemove", Napi::Function::New(env, MsgctlRemove, "msgctlRemove"));
+  exports.Set("msgctlInfo", Napi::Function::New(env, MsgctlInfo, "msgctlInfo"));
+  exports.Set("msgctlStatIndex", Napi::Function::New(env, MsgctlStatIndex, "msgctlStatIndex"));
+  constants.Set("IPC_PRIVATE", IPC_PRIVATE);
+  constants.Set("IPC_CREAT", IPC_CREAT);
+  constants.Set("IPC_EXCL", IPC_EXCL);
+  constants.Set("IPC_NOWAIT", IPC_NOWAIT);
+  constants.Set("IPC_RMID", IPC_RMID);
+  constants.Set("IPC_SET", IPC_SET);
+  constants.Set("IPC_STAT", IPC_STAT);
+  constants.Set("IPC_INFO", IPC_INFO);
+  constants.Set("MSG_INFO", MSG_INFO);
+  constants.Set("MSG_STAT", MSG_STAT);
+  constants.Set("MSG_STAT_ANY", MSG_STAT_ANY);
+  constants.Set("MSG_EXCEPT", MSG_EXCEPT);
+  constants.Set("MSG_NOERROR", MSG_NOERROR);
+}
+
+}  // namespace rxipc

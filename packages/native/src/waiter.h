@@ -1,0 +1,130 @@
+// Waiter infrastructure: runs calls that may wait forever (blocking open of a FIFO,
+// msgrcv/msgsnd without IPC_NOWAIT, later semop and futex waits) off the main thread,
+// and never on the libuv thread pool.
+//
+// Why not Napi::AsyncWorker: it occupies one of the pool's 4 threads (shared with fs, dns,
+// crypto, zlib) for the whole wait and cannot be cancelled once running, so four idle
+// subscribers would freeze the program's file I/O. Instead every waiting Task gets a thread
+// of its own from a process-wide pool of waiter threads that grows on demand and shrinks
+// when idle (threads are reused, so a wait costs no thread creation in steady state).
+//
+// Cancellation: Cancel() sets a flag, wakes the Task's condition variable and sends
+// kSignal (SIGRTMIN+5, a no-op handler installed without SA_RESTART) to the thread, so a
+// blocked syscall returns EINTR. The signal can land between the Task's flag check and its
+// syscall; a supervisor thread therefore re-sends it every millisecond until the Task is done.
+// Waiter threads block every other signal.
+//
+// Delivery: a Task publishes results with Post(); Deliver() then runs on the main thread
+// through the environment's one ThreadSafeFunction and calls the JS dispatcher
+// dispatch(id, final, errno, a, b). Tasks hold no JS handles, so they may be destroyed on
+// any thread. Each environment owns its Tasks: its cleanup hook cancels them and waits
+// for their threads to let go, so the addon can be unloaded with a worker_thread.
+#pragma once
+
+#include <napi.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+namespace rxipc {
+
+class EnvState;
+
+class Task : public std::enable_shared_from_this<Task> {
+ public:
+  virtual ~Task() = default;
+
+  // Waiter thread. Does the waiting. Must return soon after Cancelled() becomes true:
+  // blocking syscalls return EINTR then, and waits on cv_ must include Cancelled() in
+  // their predicate.
+  virtual void Execute() = 0;
+
+  // Main thread. Hands what Execute published to JS through `dispatch`. Called once per
+  // Post() that was not coalesced, and once more with final = true after Execute returned.
+  virtual void Deliver(Napi::Env env, Napi::Function dispatch, bool final) = 0;
+
+  // Main thread. Lets a Task that hands results over in portions take `n` more (Infinity:
+  // no limit). Tasks without flow control ignore it.
+  virtual void AddCredit(double n) {}
+
+  bool Cancelled() const { return cancel_.load(std::memory_order_acquire); }
+  uint32_t id() const { return id_; }
+
+ protected:
+  // Waiter thread. Schedules one Deliver(final = false) unless one is already pending.
+  void Post();
+
+  std::mutex mu_;               // guards subclass state shared with the main thread
+  std::condition_variable cv_;  // notified on Cancel(); subclasses wait on it for credit
+
+ private:
+  friend class EnvState;
+  friend void RunTask(std::shared_ptr<Task> task);
+  friend class Supervisor;
+
+  enum State { kQueued, kRunning, kDone };
+
+  void Cancel();  // main thread
+
+  EnvState* env_ = nullptr;
+  uint32_t id_ = 0;
+  bool refed_ = true;                      // main thread only
+  std::atomic<bool> cancel_{false};
+  std::atomic<bool> post_pending_{false};
+  std::mutex state_mu_;                    // guards state_ and thread_; never held across a wait
+  State state_ = kQueued;
+  pthread_t thread_{};
+};
+
+// Per-environment state (instance data). Main thread unless noted.
+class EnvState {
+ public:
+  static EnvState* Get(Napi::Env env);
+  static void Install(Napi::Env env);
+
+  // Starts `task` on a waiter thread; returns its id. Throws if no dispatcher was set.
+  uint32_t Start(Napi::Env env, std::shared_ptr<Task> task);
+  std::shared_ptr<Task> Find(uint32_t id);
+  void Cancel(uint32_t id);
+  void SetRef(Napi::Env env, uint32_t id, bool ref);
+
+  Napi::Value SetDispatcher(const Napi::CallbackInfo& info);
+
+  // Waiter thread.
+  void PostEvent(std::shared_ptr<Task>* ev);
+  void TaskExited();
+
+ private:
+  friend class Task;
+  struct Event;
+  static void CallJs(Napi::Env env, Napi::Function dispatch, EnvState* self, std::shared_ptr<Task>* data);
+  static void Cleanup(EnvState* self);
+  void AdjustRef(Napi::Env env, int delta);
+
+  using Tsfn = Napi::TypedThreadSafeFunction<EnvState, std::shared_ptr<Task>, &EnvState::CallJs>;
+  Tsfn tsfn_;
+  bool has_tsfn_ = false;
+  uint32_t next_id_ = 1;
+  int refs_ = 0;
+  std::unordered_map<uint32_t, std::shared_ptr<Task>> tasks_;
+  std::mutex mu_;  // guards running_
+  std::condition_variable cv_;
+  int running_ = 0;
+};
+
+// Process-wide statistics for tests: threads alive in the waiter pool, and how many are idle.
+struct WaiterStats {
+  int threads;
+  int idle;
+};
+WaiterStats GetWaiterStats();
+void SetWaiterIdleMs(int ms);
+
+void InitWaiter(Napi::Env env, Napi::Object exports);
+
+}  // namespace rxipc

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// The one entry point behind the README's commands (`npm run demo`, `npm test`, ...).
+//
+// Each command does all of its own set-up and is fast when nothing changed:
+//   1. a pinned pnpm, installed through npm into .cache/pnpm (no global pnpm, no corepack);
+//   2. `pnpm install --frozen-lockfile` when the lock file or a manifest changed;
+//   3. the native addon, rebuilt by node-gyp when a C++ source is newer than the binary;
+//   4. TypeScript, built incrementally by `tsc -b`;
+// then it runs the requested target. Uses only Node built-ins: it runs before any install.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PNPM_VERSION = '9.15.9';
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const quiet = process.env.RXIPC_QUIET === '1';
+
+function log(msg) {
+  if (!quiet) process.stderr.write(`[rxipc] ${msg}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.error) throw r.error;
+  if (r.status !== 0) {
+    process.stderr.write(`[rxipc] failed: ${cmd} ${args.join(' ')} (exit ${r.status ?? r.signal})\n`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+function ensurePnpm() {
+  const dir = join(root, '.cache', 'pnpm');
+  const bin = join(dir, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs');
+  const pkg = join(dir, 'node_modules', 'pnpm', 'package.json');
+  if (existsSync(bin) && JSON.parse(readFileSync(pkg, 'utf8')).version === PNPM_VERSION) return bin;
+  log(`bootstrapping pnpm@${PNPM_VERSION} through npm into .cache/pnpm`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{"private":true}\n');
+  run('npm', ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--prefix', dir, `pnpm@${PNPM_VERSION}`]);
+  return bin;
+}
+
+function manifestHash() {
+  const h = createHash('sha256');
+  const files = ['pnpm-lock.yaml', 'package.json', 'pnpm-workspace.yaml', '.npmrc'];
+  for (const ws of ['packages/native', 'packages/core', 'packages/rx', 'examples', 'bench']) {
+    files.push(`${ws}/package.json`);
+  }
+  for (const f of files) {
+    const p = join(root, f);
+    h.update(f).update('\0').update(existsSync(p) ? readFileSync(p) : '').update('\0');
+  }
+  h.update(process.version);
+  return h.digest('hex');
+}
+
+function ensureInstall(pnpm) {
+  const stamp = join(root, 'node_modules', '.rxipc-install-stamp');
+  const want = manifestHash();
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  const frozen = existsSync(join(root, 'pnpm-lock.yaml')) ? ['--frozen-lockfile'] : [];
+  log('installing dependencies (pnpm install)');
+  run(process.execPath, [pnpm, 'install', ...frozen, '--reporter=append-only']);
+  writeFileSync(stamp, manifestHash());
+}
+
+function newestMtime(dir, filter) {
+  let newest = 0;
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, name.name);
+    if (name.isDirectory()) newest = Math.max(newest, newestMtime(p, filter));
+    else if (filter(name.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureNative() {
+  const nat = join(root, 'packages', 'native');
+  const binary = join(nat, 'build', 'Release', 'rxipc.node');
+  const sources = Math.max(
+    newestMtime(join(nat, 'src'), (n) => /\.(cc|h)$/.test(n)),
+    statSync(join(nat, 'binding.gyp')).mtimeMs,
+  );
+  if (existsSync(binary) && statSync(binary).mtimeMs >= sources) return;
+  const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const configured = existsSync(join(nat, 'build', 'config.gypi'));
+  log(`building the native addon (node-gyp ${configured ? 'build' : 'rebuild'})`);
+  run(process.execPath, [gyp, configured ? 'build' : 'rebuild', '-j', '2'], { cwd: nat });
+}
+
+function ensureTypeScript() {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  run(process.execPath, [tsc, '-b', 'tsconfig.build.json']);
+}
+
+function setup() {
+  const pnpm = ensurePnpm();
+  ensureInstall(pnpm);
+  ensureNative();
+  ensureTypeScript();
+  return pnpm;
+}
+
+function exec(args, opts = {}) {
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.error) throw r.error;
+  process.exit(r.status ?? (r.signal ? 128 : 1));
+}
+
+const [target = 'build', ...rest] = process.argv.slice(2);
+switch (target) {
+  case 'build':
+    setup();
+    break;
+  case 'test':
+    setup();
+    exec([join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...rest]);
+    break;
+  case 'demo':
+    setup();
+    exec([join(root, 'examples', 'dist', 'showcase', 'main.js'), ...rest]);
+    break;
+  case 'example': {
+    const [name, ...args] = rest;
+    setup();
+    if (!name || !existsSync(join(root, 'examples', 'dist', name, 'main.js'))) {
+      const names = readdirSync(join(root, 'examples', 'dist'), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
+      process.stderr.write(`usage: npm run example <name> [-- args]\nexamples: ${names.join(', ')}\n`);
+      process.exit(2);
+    }
+    exec([join(root, 'examples', 'dist', name, 'main.js'), ...args]);
+    break;
+  }
+  case 'bench':
+    setup();
+    exec([join(root, 'bench', 'dist', 'run.js'), ...rest]);
+    break;
+  default:
+    process.stderr.write(`unknown target '${target}': build | test | demo | example <name> | bench\n`);
+    process.exit(2);
+}
