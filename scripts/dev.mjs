@@ -114,10 +114,24 @@ switch (target) {
   case 'build':
     setup();
     break;
-  case 'test':
+  case 'test': {
     setup();
-    exec([join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...rest]);
-    break;
+    const report = join(root, '.cache', 'vitest-report.json');
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...rest],
+      { stdio: 'inherit', cwd: root },
+    );
+    // One plain closing line that any CI can read.
+    try {
+      const j = JSON.parse(readFileSync(report, 'utf8'));
+      const skipped = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
+      process.stdout.write(`\nTests: ${j.numPassedTests} passed, ${j.numFailedTests} failed, ${skipped} skipped\n`);
+    } catch {
+      /* vitest wrote no report: its own output says why */
+    }
+    process.exit(r.status ?? 1);
+  }
   case 'demo':
     setup();
     exec([join(root, 'examples', 'dist', 'showcase', 'main.js'), ...rest]);

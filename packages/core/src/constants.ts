@@ -1,0 +1,4 @@
+import { native, type NativeConstants } from '@rxipc/native';
+
+/** The Linux flag values the raw calls take (O_*, IPC_*, MSG_*, AT_*, PIPE_BUF, ...). */
+export const constants: NativeConstants = Object.freeze({ ...native.constants });

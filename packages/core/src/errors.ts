@@ -1,0 +1,75 @@
+import { native, type SystemErrorFields } from '@rxipc/native';
+
+/** An error from the kernel, shaped the way Node shapes its own: `code`, `errno`, `syscall`, `path`. */
+export type SystemError = Error & SystemErrorFields;
+
+const ERRNO = { ECANCELED: 125, ETIMEDOUT: 110, EIDRM: 43, EINVAL: 22 } as const;
+export { ERRNO as errnos };
+
+/** Builds the system error the addon would throw for `errno` (positive) in `syscall`. */
+export function systemError(errno: number, syscall: string, path?: string): SystemError {
+  return path === undefined ? native.makeSystemError(errno, syscall) : native.makeSystemError(errno, syscall, path);
+}
+
+/** True when `err` is a system error, optionally with the given `code`. */
+export function isSystemError(err: unknown, code?: string): err is SystemError {
+  return (
+    err instanceof Error &&
+    typeof (err as SystemError).errno === 'number' &&
+    typeof (err as SystemError).syscall === 'string' &&
+    (code === undefined || (err as SystemError).code === code)
+  );
+}
+
+/** Node's AbortError: `name` 'AbortError', `code` 'ABORT_ERR', the signal's reason as `cause`. */
+export function abortError(signal?: AbortSignal): Error {
+  const err = new Error('The operation was aborted', signal ? { cause: signal.reason } : undefined);
+  err.name = 'AbortError';
+  (err as Error & { code: string }).code = 'ABORT_ERR';
+  return err;
+}
+
+function withCode<E extends Error>(err: E, code: string): E & { code: string } {
+  Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  return err as E & { code: string };
+}
+
+/** The error for using an object after its `close()`. */
+export function closedError(what: string): Error & { code: string } {
+  return withCode(new Error(`${what} is closed`), 'ERR_RXIPC_CLOSED');
+}
+
+/** A path that exists but is not a FIFO. */
+export function notFifoError(path: string, kind: string): Error & { code: string; path: string } {
+  const err = withCode(new Error(`'${path}' is not a FIFO (it is ${kind})`), 'ERR_RXIPC_NOT_FIFO');
+  return Object.assign(err, { path });
+}
+
+export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & { code: string } {
+  return withCode(new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_TYPE');
+}
+
+export function invalidArgValue(name: string, reason: string, actual: unknown): TypeError & { code: string } {
+  return withCode(new TypeError(`The argument '${name}' ${reason}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+export function outOfRange(name: string, rule: string, actual: unknown): RangeError & { code: string } {
+  const received = typeof actual === 'number' ? String(actual) : describe(actual);
+  return withCode(new RangeError(`The value of "${name}" is out of range. It must be ${rule}. Received ${received}`), 'ERR_OUT_OF_RANGE');
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'function') return `function ${v.name || '<anonymous>'}`;
+  if (typeof v === 'object') {
+    const name = (v as object).constructor?.name;
+    return name ? `an instance of ${name}` : 'an instance of Object';
+  }
+  let shown = String(v);
+  if (typeof v === 'string') {
+    if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+    shown = `'${shown}'`;
+  }
+  return `type ${typeof v} (${shown})`;
+}

@@ -1,0 +1,59 @@
+/**
+ * @rxipc/core — Linux IPC for Node.js as typed classes and Node streams.
+ *
+ * The whole public API, by mechanism:
+ */
+
+// Errors and constants
+export { abortError, isSystemError, type SystemError } from './errors.js';
+export { constants } from './constants.js';
+export type { Payload } from './validate.js';
+
+// Anonymous pipes
+export {
+  createPipe,
+  getPipeCapacity,
+  PIPE_BUF_SIZE,
+  pipeMaxSize,
+  PipeReadable,
+  PipeWritable,
+  readableFromFd,
+  setPipeCapacity,
+  writableFromFd,
+  type FdStreamOptions,
+  type Pipe,
+  type PipeOptions,
+} from './pipe/pipe.js';
+
+// Named pipes (FIFOs)
+export {
+  Fifo,
+  unlink,
+  unlinkAt,
+  type FifoCreateOptions,
+  type FifoOpenOptions,
+  type FifoReadableOptions,
+} from './pipe/fifo.js';
+
+// System V keys and message queues
+export { ftok, IPC_PRIVATE } from './sysv/key.js';
+export {
+  MessageQueue,
+  type IpcPerm,
+  type Message,
+  type MessageQueueEvents,
+  type MessageQueueLimits,
+  type MessageQueueOpenOptions,
+  type MessageQueueSetOptions,
+  type MessageQueueStat,
+  type ReceiveOptions,
+  type ReceiveSelector,
+  type SendOptions,
+} from './sysv/message-queue.js';
+export { Receiver, type ReceiverSink } from './sysv/receiver.js';
+export {
+  MessageReadStream,
+  MessageWriteStream,
+  type MessageReadStreamOptions,
+  type MessageWriteStreamOptions,
+} from './streams/message-streams.js';

@@ -1,0 +1,254 @@
+import { closeSync, readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+
+import { native } from '@rxipc/native';
+
+import { outOfRange } from '../errors.js';
+import { validateBoolean, validateInteger, validateOptions } from '../validate.js';
+
+const { O_CLOEXEC, O_DIRECT, O_ACCMODE, O_RDONLY, O_WRONLY, PIPE_BUF } = native.constants;
+
+/** The kernel's atomic pipe write size (4096 on Linux): the largest packet in packet mode. */
+export const PIPE_BUF_SIZE: number = PIPE_BUF;
+
+export interface FdStreamOptions {
+  /**
+   * Packet mode (a pipe opened with O_DIRECT): the readable is in object mode and every
+   * write of at most PIPE_BUF bytes arrives as exactly one chunk. A larger write is split
+   * into PIPE_BUF-byte packets. An empty write produces no packet.
+   */
+  packet?: boolean;
+  /** Readable side: how many bytes (or packets) to buffer before pausing the kernel reads. */
+  highWaterMark?: number;
+  /** Closing the stream closes the fd (default true). */
+  autoClose?: boolean;
+}
+
+/**
+ * The read end of a pipe or FIFO as a Node stream, driven by the event loop through a libuv
+ * pipe handle (the way Node wraps child stdio), never by thread-pool reads. Reading starts
+ * when the consumer first reads, so an end handed to a child is never read by the parent.
+ *
+ * @example
+ * const { readable, writable } = createPipe();
+ * readable.on('data', (chunk) => console.log(chunk.toString()));
+ * writable.end('hello');
+ */
+export class PipeReadable extends Socket {
+  /** The file descriptor, for handing this end to a child process (`spawn`'s `stdio`). */
+  readonly fd: number;
+  /** Whether this end is in packet mode (object mode, one chunk per packet). */
+  readonly packet: boolean;
+  #onClose: (() => void) | undefined;
+
+  /** @internal use createPipe(), readableFromFd() or Fifo.openReadable(). */
+  constructor(fd: number, opts: FdStreamOptions & { onClose?: () => void } = {}) {
+    const packet = opts.packet ?? false;
+    super({
+      fd,
+      readable: true,
+      writable: false,
+      manualStart: true,
+      allowHalfOpen: false,
+      readableObjectMode: packet,
+      ...(opts.highWaterMark !== undefined ? { readableHighWaterMark: opts.highWaterMark } : {}),
+    } as ConstructorParameters<typeof Socket>[0]);
+    this.fd = fd;
+    this.packet = packet;
+    this.#onClose = opts.onClose;
+    if (this.#onClose) this.once('close', this.#onClose);
+  }
+
+  /** Closes the fd; pending reads end. Same as `destroy()`. */
+  close(): void {
+    this.destroy();
+  }
+
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+}
+
+/**
+ * The write end of a pipe or FIFO as a Node stream (libuv pipe handle). Writing after the
+ * reader is gone fails with an EPIPE error on the stream; the process is never killed by
+ * SIGPIPE (Node ignores it).
+ *
+ * @example
+ * const { writable } = createPipe();
+ * writable.write(Buffer.from('data'));
+ */
+export class PipeWritable extends Socket {
+  readonly fd: number;
+  readonly packet: boolean;
+
+  /** @internal use createPipe(), writableFromFd() or Fifo.openWritable(). */
+  constructor(fd: number, opts: FdStreamOptions & { onClose?: () => void } = {}) {
+    const packet = opts.packet ?? false;
+    super({ fd, readable: false, writable: true, allowHalfOpen: false } as ConstructorParameters<typeof Socket>[0]);
+    this.fd = fd;
+    this.packet = packet;
+    if (packet) {
+      // writev would merge several writes into one packet: one write(2) per chunk instead.
+      (this as unknown as { _writev: null })._writev = null;
+    }
+    if (opts.onClose) this.once('close', opts.onClose);
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.packet || chunk.length <= PIPE_BUF) {
+      super._write(chunk, encoding, callback);
+      return;
+    }
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+    let offset = 0;
+    const next = (err?: Error | null): void => {
+      if (err || offset >= buf.length) {
+        callback(err);
+        return;
+      }
+      const piece = buf.subarray(offset, offset + PIPE_BUF);
+      offset += piece.length;
+      super._write(piece, 'binary', next);
+    };
+    next();
+  }
+
+  close(): void {
+    this.destroy();
+  }
+
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+}
+
+export interface PipeOptions extends FdStreamOptions {
+  /** Pipe capacity in bytes (F_SETPIPE_SZ), at most /proc/sys/fs/pipe-max-size. */
+  capacity?: number;
+}
+
+export interface Pipe {
+  readable: PipeReadable;
+  writable: PipeWritable;
+  /** Destroys both ends. */
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Creates an anonymous pipe (pipe2 with O_CLOEXEC) and returns both ends as streams.
+ * Hand an end to a child with `spawn(cmd, args, { stdio: [..., readable.fd] })`, then
+ * `readable.destroy()` in the parent; the child opens it with {@link readableFromFd}.
+ *
+ * @example
+ * const { readable, writable } = createPipe({ packet: true });
+ * readable.on('data', (packet) => console.log('one packet:', packet.length));
+ * writable.write(Buffer.alloc(100));
+ */
+export function createPipe(options?: PipeOptions): Pipe {
+  const opts = validateOptions<PipeOptions>(options);
+  const packet = opts.packet === undefined ? false : validateBoolean(opts.packet, 'options.packet');
+  const highWaterMark =
+    opts.highWaterMark === undefined ? undefined : validateInteger(opts.highWaterMark, 'options.highWaterMark', 0, 2 ** 31 - 1);
+  const capacity = opts.capacity === undefined ? undefined : validatePipeCapacity(opts.capacity, 'options.capacity');
+  const [r, w] = native.pipe2(O_CLOEXEC | (packet ? O_DIRECT : 0));
+  try {
+    if (capacity !== undefined) native.setPipeSize(w, capacity);
+  } catch (err) {
+    closeQuietly(r);
+    closeQuietly(w);
+    throw err;
+  }
+  const readable = new PipeReadable(r, { packet, ...(highWaterMark !== undefined ? { highWaterMark } : {}) });
+  const writable = new PipeWritable(w, { packet });
+  return {
+    readable,
+    writable,
+    [Symbol.dispose]() {
+      readable.destroy();
+      writable.destroy();
+    },
+  };
+}
+
+/** /proc/sys/fs/pipe-max-size: the largest capacity an unprivileged process may set. */
+export function pipeMaxSize(): number {
+  return Number.parseInt(readFileSync('/proc/sys/fs/pipe-max-size', 'utf8'), 10);
+}
+
+function validatePipeCapacity(value: unknown, name: string): number {
+  const max = pipeMaxSize();
+  validateInteger(value, name, 1, 2 ** 31 - 1);
+  if ((value as number) > max) throw outOfRange(name, `<= ${max} (/proc/sys/fs/pipe-max-size)`, value);
+  return value as number;
+}
+
+function fdOf(end: number | { fd: number }): number {
+  const fd = typeof end === 'number' ? end : end?.fd;
+  return validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+}
+
+/**
+ * The capacity of a pipe or FIFO in bytes (F_GETPIPE_SZ).
+ *
+ * @example
+ * const { writable } = createPipe();
+ * getPipeCapacity(writable); // 65536
+ */
+export function getPipeCapacity(end: number | { fd: number }): number {
+  return native.getPipeSize(fdOf(end));
+}
+
+/**
+ * Sets the capacity of a pipe or FIFO (F_SETPIPE_SZ); returns the size the kernel chose
+ * (a power-of-two number of pages). Above /proc/sys/fs/pipe-max-size is a RangeError.
+ *
+ * @example
+ * setPipeCapacity(writable, 1 << 20);
+ */
+export function setPipeCapacity(end: number | { fd: number }, size: number): number {
+  const fd = fdOf(end);
+  return native.setPipeSize(fd, validatePipeCapacity(size, 'size'));
+}
+
+/**
+ * Opens an inherited pipe or FIFO fd (for example fd 3 from the parent's `stdio` array)
+ * as a readable stream: the child's side of {@link createPipe}, in one call.
+ *
+ * @example
+ * // child.js, spawned with stdio: ['inherit', 'inherit', 'inherit', pipe.readable.fd]
+ * readableFromFd(3).pipe(process.stdout);
+ */
+export function readableFromFd(fd: number, options?: FdStreamOptions): PipeReadable {
+  validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+  const opts = validateOptions<FdStreamOptions>(options);
+  const flags = native.getFileFlags(fd);
+  if ((flags & O_ACCMODE) === O_WRONLY) throw outOfRange('fd', 'a file descriptor open for reading', fd);
+  const packet = opts.packet ?? (flags & O_DIRECT) !== 0;
+  return new PipeReadable(fd, { ...opts, packet });
+}
+
+/**
+ * Opens an inherited pipe or FIFO fd as a writable stream.
+ *
+ * @example
+ * // child.js, spawned with stdio: ['inherit', 'inherit', 'inherit', pipe.writable.fd]
+ * writableFromFd(3).end('result');
+ */
+export function writableFromFd(fd: number, options?: FdStreamOptions): PipeWritable {
+  validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+  const opts = validateOptions<FdStreamOptions>(options);
+  const flags = native.getFileFlags(fd);
+  if ((flags & O_ACCMODE) === O_RDONLY) throw outOfRange('fd', 'a file descriptor open for writing', fd);
+  const packet = opts.packet ?? (flags & O_DIRECT) !== 0;
+  return new PipeWritable(fd, { packet });
+}
+
+/** @internal */
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* already closed */
+  }
+}

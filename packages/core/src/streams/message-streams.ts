@@ -1,0 +1,159 @@
+import { Readable, Writable } from 'node:stream';
+
+import type { Message } from '../sysv/records.js';
+import type { Receiver } from '../sysv/receiver.js';
+import type { MessageQueue, ReceiveSelector, ValidSelector } from '../sysv/message-queue.js';
+import { invalidArgType } from '../errors.js';
+import type { Payload } from '../validate.js';
+
+export interface MessageReadStreamOptions extends ReceiveSelector {
+  /** Most messages held in the stream (and so taken out of the kernel) at once. Default 256. */
+  highWaterMark?: number;
+}
+
+export interface MessageWriteStreamOptions {
+  /** The type of every message written; without it, write `{ type, data }` objects. */
+  type?: number;
+  /** Default 256 messages. */
+  highWaterMark?: number;
+}
+
+/**
+ * Messages of a System V queue as an object-mode Readable (see MessageQueue.createReadStream).
+ * Backpressure reaches the kernel: the receiver thread takes only as many messages as the
+ * stream has room for. Destroying the stream puts the messages it holds but never handed
+ * out back into the queue.
+ */
+export class MessageReadStream extends Readable {
+  readonly queue: MessageQueue;
+  readonly #selector: ValidSelector;
+  #receiver: Receiver | undefined;
+  #inflight = 0;
+  #untrack: (() => void) | undefined;
+
+  /** @internal use MessageQueue.createReadStream(). */
+  constructor(queue: MessageQueue, selector: ValidSelector, highWaterMark: number) {
+    super({ objectMode: true, highWaterMark });
+    this.queue = queue;
+    this.#selector = selector;
+  }
+
+  override _read(): void {
+    const want = this.readableHighWaterMark - this.readableLength - this.#inflight;
+    if (want <= 0) return;
+    this.#inflight += want;
+    if (this.#receiver) {
+      this.#receiver.credit(want);
+      return;
+    }
+    try {
+      this.#receiver = this.queue._receiver(this.#selector, Math.min(256, this.readableHighWaterMark), want, {
+        messages: (batch) => {
+          this.#inflight -= batch.length;
+          for (const m of batch) this.push(m);
+        },
+        end: (err) => {
+          this.#untrack?.();
+          if (err) this.destroy(err);
+          else if (!this.destroyed) this.destroy();
+        },
+      });
+      this.#untrack = this.queue._track({ cancel: () => this.destroy() });
+    } catch (err) {
+      this.destroy(err as Error);
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#receiver?.close();
+    this.#untrack?.();
+    // Messages pushed but never read go back to the queue rather than vanish.
+    const held = heldMessages(this);
+    if (held.length > 0 && !this.readableEnded) this.queue._putBack(held);
+    callback(error);
+  }
+
+  /** Whether a waiting stream keeps the event loop alive (default: yes). */
+  ref(ref = true): this {
+    this.#receiver?.ref(ref);
+    return this;
+  }
+
+  unref(): this {
+    return this.ref(false);
+  }
+}
+
+/** The objects buffered in a Readable (Node 20: an array read from bufferIndex). */
+function heldMessages(stream: Readable): Message[] {
+  const state = (stream as unknown as { _readableState?: { buffer?: unknown; bufferIndex?: number } })._readableState;
+  const buffer = state?.buffer;
+  if (Array.isArray(buffer)) return buffer.slice(state?.bufferIndex ?? 0) as Message[];
+  if (buffer && typeof (buffer as Iterable<Message>)[Symbol.iterator] === 'function') return [...(buffer as Iterable<Message>)];
+  return [];
+}
+
+type Chunk = Payload | { type: number; data: Payload };
+
+/**
+ * An object-mode Writable that sends each chunk as one message (see
+ * MessageQueue.createWriteStream). Chunks written together are sent as one batch.
+ */
+export class MessageWriteStream extends Writable {
+  readonly queue: MessageQueue;
+  readonly type: number | undefined;
+
+  /** @internal use MessageQueue.createWriteStream(). */
+  constructor(queue: MessageQueue, type: number | undefined, highWaterMark: number) {
+    super({ objectMode: true, highWaterMark });
+    this.queue = queue;
+    this.type = type;
+  }
+
+  #message(chunk: Chunk): { type: number; data: Uint8Array } {
+    if (this.type !== undefined) {
+      return { type: this.type, data: this.queue._validatePayload(this.type, chunk as Payload) };
+    }
+    if (chunk === null || typeof chunk !== 'object' || chunk instanceof Uint8Array) {
+      throw invalidArgType('chunk', 'a { type, data } message (the stream has no type option)', chunk);
+    }
+    const m = chunk as { type: number; data: Payload };
+    return { type: m.type, data: this.queue._validatePayload(m.type, m.data) };
+  }
+
+  override _write(chunk: Chunk, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    let m: { type: number; data: Uint8Array };
+    try {
+      m = this.#message(chunk);
+      if (this.queue.trySend(m.type, m.data)) {
+        callback();
+        return;
+      }
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    this.queue.send(m.type, m.data).then(() => callback(), callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: Chunk }>, callback: (error?: Error | null) => void): void {
+    let messages: Array<{ type: number; data: Uint8Array }>;
+    let sent: number;
+    try {
+      messages = chunks.map((c) => this.#message(c.chunk));
+      sent = this.queue._sendBatch(messages);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    if (sent === messages.length) {
+      callback();
+      return;
+    }
+    // The queue filled up: the rest go one by one, waiting for room, in order.
+    const rest = messages.slice(sent);
+    (async () => {
+      for (const m of rest) await this.queue.send(m.type, m.data);
+    })().then(() => callback(), callback);
+  }
+}

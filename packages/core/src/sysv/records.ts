@@ -1,0 +1,43 @@
+// The packed record layout shared with the addon (sysv_msg.cc):
+//   [u32 length][u32 0][f64 type][length bytes of data][zero padding to 8]
+export interface Message {
+  /** The message type (> 0). */
+  type: number;
+  /** The payload. Receivers get views into one buffer per batch. */
+  data: Buffer;
+}
+
+export const RECORD_HEADER = 16;
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/** Splits a receiver batch into messages (views, no copies). */
+export function parseRecords(buf: Buffer, count: number): Message[] {
+  const out = new Array<Message>(count);
+  let off = 0;
+  for (let i = 0; i < count; i++) {
+    const length = buf.readUInt32LE(off);
+    const type = buf.readDoubleLE(off + 8);
+    out[i] = { type, data: buf.subarray(off + RECORD_HEADER, off + RECORD_HEADER + length) };
+    off += RECORD_HEADER + align8(length);
+  }
+  return out;
+}
+
+/** Packs messages into one buffer for a batched send. */
+export function packRecords(messages: ReadonlyArray<{ type: number; data: Uint8Array }>): Buffer {
+  let size = 0;
+  for (const m of messages) size += RECORD_HEADER + align8(m.data.length);
+  const buf = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (const m of messages) {
+    buf.writeUInt32LE(m.data.length, off);
+    buf.writeUInt32LE(0, off + 4);
+    buf.writeDoubleLE(m.type, off + 8);
+    buf.set(m.data, off + RECORD_HEADER);
+    const padded = align8(m.data.length);
+    if (padded !== m.data.length) buf.fill(0, off + RECORD_HEADER + m.data.length, off + RECORD_HEADER + padded);
+    off += RECORD_HEADER + padded;
+  }
+  return buf;
+}

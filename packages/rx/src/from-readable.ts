@@ -1,0 +1,42 @@
+import type { Readable } from 'node:stream';
+
+import { Observable } from 'rxjs';
+
+/**
+ * The chunks of a Readable (a pipe end, a FIFO, any Node stream) as a cold Observable.
+ * Unsubscribing destroys the stream, which closes its fd, even if no data ever arrived
+ * (unlike RxJS's `from(asyncIterable)`, which cannot release an idle source).
+ * The stream is subscribed at most once: a second subscriber gets an error.
+ *
+ * @example
+ * const { readable, writable } = createPipe();
+ * fromReadable(readable).subscribe((chunk) => console.log(chunk.toString()));
+ */
+export function fromReadable<T = Buffer>(stream: Readable): Observable<T> {
+  let used = false;
+  return new Observable<T>((subscriber) => {
+    if (used) {
+      subscriber.error(new Error('fromReadable: the stream was already subscribed once'));
+      return undefined;
+    }
+    used = true;
+    const onData = (chunk: T) => subscriber.next(chunk);
+    const onEnd = () => subscriber.complete();
+    const onError = (err: Error) => subscriber.error(err);
+    const onClose = () => {
+      // Closed without 'end' or 'error' (destroyed by someone else): complete.
+      if (!subscriber.closed) subscriber.complete();
+    };
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+    return () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      stream.destroy();
+    };
+  });
+}

@@ -1,0 +1,11 @@
+/**
+ * @rxipc/rx — RxJS Observables over Linux IPC. Cold, lazy, and torn down completely on
+ * unsubscribe. The whole public API:
+ */
+export { fromReadable } from './from-readable.js';
+export { fromFifo } from './fifo.js';
+export { toWritable, type ToWritableOptions } from './to-writable.js';
+export { messages, type MessagesOptions } from './messages.js';
+export { sendTo, type SendToOptions } from './send-to.js';
+export { typedQueue, DecodeError, type MessageKind, type Schema, type TypedQueue, type ValueOf } from './typed-queue.js';
+export { bytes, json, utf8, type Codec } from './codecs.js';

@@ -1,0 +1,129 @@
+import type { Message, MessageQueue, SendOptions } from '@rxipc/core';
+import { map, Observable, Subject } from 'rxjs';
+
+import type { Codec } from './codecs.js';
+import { messages, type MessagesOptions } from './messages.js';
+import { sendTo } from './send-to.js';
+
+/** A message kind: its System V type and how its payload is encoded. */
+export interface MessageKind<T> {
+  type: number;
+  codec: Codec<T>;
+}
+
+export type Schema = Record<string, MessageKind<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The value type of a schema entry. */
+export type ValueOf<S extends Schema, K extends keyof S> = S[K] extends MessageKind<infer T> ? T : never;
+
+/** A message whose payload its codec could not decode. The message was consumed. */
+export class DecodeError extends Error {
+  readonly code = 'ERR_RXIPC_DECODE';
+  constructor(
+    readonly kind: string,
+    readonly message_: Message,
+    cause: unknown,
+  ) {
+    super(`cannot decode a '${kind}' message (type ${message_.type}, ${message_.data.length} bytes)`, { cause });
+  }
+}
+
+export interface TypedQueue<S extends Schema> {
+  readonly queue: MessageQueue;
+  readonly schema: S;
+  /** The decoded messages of one kind (kernel-filtered by its type). Undecodable messages go to `decodeErrors`. */
+  messages<K extends keyof S & string>(kind: K, options?: Omit<MessagesOptions, 'type' | 'except'>): Observable<ValueOf<S, K>>;
+  /** Encodes and sends one value; waits if the queue is full. */
+  send<K extends keyof S & string>(kind: K, value: ValueOf<S, K>, options?: SendOptions): Promise<void>;
+  /** Encodes and sends without waiting: false if the queue is full. */
+  trySend<K extends keyof S & string>(kind: K, value: ValueOf<S, K>): boolean;
+  /** An operator sending each value as `kind`, waiting when the queue is full. */
+  sendAll<K extends keyof S & string>(kind: K): (source: Observable<ValueOf<S, K>>) => Observable<ValueOf<S, K>>;
+  /**
+   * Every message that failed to decode, from any subscription. A decode failure never
+   * errors or ends the subscription it happened in: the message is skipped there and
+   * reported here.
+   */
+  readonly decodeErrors: Observable<DecodeError>;
+}
+
+/**
+ * Typed messages over a System V queue: a schema maps names to `{ type, codec }`, and
+ * everything after that is checked at compile time.
+ *
+ * @example
+ * type Order = { id: number; item: string };
+ * const typed = typedQueue(q, { order: { type: 1, codec: json<Order>() }, cancel: { type: 2, codec: utf8() } });
+ * typed.messages('order').subscribe((o) => console.log(o.item)); // o: Order
+ * await typed.send('order', { id: 1, item: 'tea' });
+ */
+export function typedQueue<const S extends Schema>(queue: MessageQueue, schema: S): TypedQueue<S> {
+  const decodeErrors = new Subject<DecodeError>();
+  const types = new Set<number>();
+  for (const [name, kind] of Object.entries(schema)) {
+    if (kind === null || typeof kind !== 'object' || typeof kind.codec?.encode !== 'function' || typeof kind.codec?.decode !== 'function') {
+      throw new TypeError(`typedQueue: schema entry '${name}' must be { type, codec: { encode, decode } }`);
+    }
+    queue._validatePayload(kind.type, ''); // a valid message type (integer 1..2^53-1)
+    if (types.has(kind.type)) throw new RangeError(`typedQueue: type ${kind.type} is used twice in the schema`);
+    types.add(kind.type);
+  }
+  const kindOf = <K extends keyof S & string>(name: K): MessageKind<ValueOf<S, K>> => {
+    const kind = schema[name];
+    if (!kind) throw new RangeError(`typedQueue: unknown message kind '${name}'`);
+    return kind as MessageKind<ValueOf<S, K>>;
+  };
+  return {
+    queue,
+    schema,
+    decodeErrors: decodeErrors.asObservable(),
+    messages(name, options) {
+      const kind = kindOf(name);
+      return new Observable((subscriber) =>
+        messages(queue, { ...options, type: kind.type }).subscribe({
+          next: (m) => {
+            let value: ValueOf<S, typeof name>;
+            try {
+              value = kind.codec.decode(m.data);
+            } catch (cause) {
+              decodeErrors.next(new DecodeError(name, m, cause));
+              return;
+            }
+            subscriber.next(value);
+          },
+          error: (err) => subscriber.error(err),
+          complete: () => subscriber.complete(),
+        }),
+      );
+    },
+    send(name, value, options) {
+      const kind = kindOf(name);
+      return queue.send(kind.type, kind.codec.encode(value), options);
+    },
+    trySend(name, value) {
+      const kind = kindOf(name);
+      return queue.trySend(kind.type, kind.codec.encode(value));
+    },
+    sendAll(name) {
+      const kind = kindOf(name);
+      return (source) => {
+        return new Observable((subscriber) => {
+          const values: Array<ValueOf<S, typeof name>> = [];
+          return source
+            .pipe(
+              map((v) => {
+                values.push(v);
+                return kind.codec.encode(v);
+              }),
+              sendTo(queue, { type: kind.type }),
+            )
+            .subscribe({
+              next: () => subscriber.next(values.shift() as ValueOf<S, typeof name>),
+              error: (err) => subscriber.error(err),
+              complete: () => subscriber.complete(),
+            });
+        });
+      };
+    },
+  };
+}

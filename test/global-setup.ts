@@ -1,0 +1,47 @@
+// The leak sweep: the suite must leave System V IPC and /dev/shm as it found them.
+// Only objects created during the run by this user are reported (other programs on the
+// machine use IPC too, and nothing here ever removes what it did not create).
+import { readdirSync, readFileSync } from 'node:fs';
+
+interface IpcSnapshot {
+  queues: Set<string>;
+  shm: Set<string>;
+  sems: Set<string>;
+  devShm: Set<string>;
+}
+
+function ids(file: string): Set<string> {
+  // /proc/sysvipc/*: header line, then "key id ..." rows; the id is the 2nd column.
+  try {
+    const rows = readFileSync(file, 'utf8').trim().split('\n').slice(1);
+    return new Set(rows.map((r) => r.trim().split(/\s+/)[1]!).filter(Boolean));
+  } catch {
+    return new Set();
+  }
+}
+
+function snapshot(): IpcSnapshot {
+  return {
+    queues: ids('/proc/sysvipc/msg'),
+    shm: ids('/proc/sysvipc/shm'),
+    sems: ids('/proc/sysvipc/sem'),
+    devShm: new Set(readdirSync('/dev/shm')),
+  };
+}
+
+let before: IpcSnapshot;
+
+export function setup(): void {
+  before = snapshot();
+}
+
+export function teardown(): void {
+  const after = snapshot();
+  const leaked: string[] = [];
+  for (const kind of ['queues', 'shm', 'sems', 'devShm'] as const) {
+    for (const id of after[kind]) if (!before[kind].has(id)) leaked.push(`${kind}:${id}`);
+  }
+  if (leaked.length > 0) {
+    throw new Error(`the test suite leaked IPC objects (remove what each test creates): ${leaked.join(', ')}`);
+  }
+}

@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // In-repo tests run against the sources: no build step between an edit and a test.
+    alias: {
+      '@rxipc/native': src('./packages/native/lib/index.ts'),
+      '@rxipc/core': src('./packages/core/src/index.ts'),
+      '@rxipc/rx': src('./packages/rx/src/index.ts'),
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // Native code and real child processes: one process per test file, never threads.
+    pool: 'forks',
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    globalSetup: ['./test/global-setup.ts'],
+    typecheck: {
+      enabled: true,
+      include: ['packages/*/test/**/*.test-d.ts'],
+      tsconfig: './tsconfig.test.json',
+    },
+  },
+});
