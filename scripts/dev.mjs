@@ -44,7 +44,7 @@ function ensurePnpm() {
 
 function manifestHash() {
   const h = createHash('sha256');
-  const files = ['pnpm-lock.yaml', 'package.json', 'pnpm-workspace.yaml', '.npmrc'];
+  const files = ['pnpm-lock.yaml', 'package.json', 'pnpm-workspace.yaml'];
   for (const ws of ['packages/native', 'packages/core', 'packages/rx', 'examples', 'bench']) {
     files.push(`${ws}/package.json`);
   }
