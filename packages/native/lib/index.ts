@@ -15,5 +15,5 @@ export type {
   NativeConstants,
   SystemErrorFields,
 } from './binding.js';
-export { native, nativePath } from './load.js';
+export { loadBinding, native, nativePath } from './load.js';
 export { tasks, type TaskHandler } from './tasks.js';

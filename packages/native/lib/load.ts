@@ -10,15 +10,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the addon is looked for (node-gyp's output). */
 export const nativePath = join(root, 'build', 'Release', 'rxipc.node');
 
-function load(): NativeBinding {
+/**
+ * Loads the addon from a package root with node-gyp-build (build/Release, then prebuilds/).
+ * A missing binary fails with a to-do list: the paths tried and the command that builds it.
+ */
+export function loadBinding(packageRoot: string): NativeBinding {
   const require = createRequire(import.meta.url);
   try {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
-    return nodeGypBuild(root);
+    return nodeGypBuild(packageRoot);
   } catch (cause) {
     const err = new Error(
-      `rxipc: the native addon is not built (looked for ${nativePath} and ${join(root, 'prebuilds')}).\n` +
-        `Build it with:  npm run build   (from the rxipc checkout), or:  cd ${root} && npx node-gyp rebuild`,
+      `rxipc: the native addon is not built (looked for ${join(packageRoot, 'build', 'Release', 'rxipc.node')} ` +
+        `and ${join(packageRoot, 'prebuilds')}).\n` +
+        `Build it with:  npm run build   (in the rxipc checkout), or:  cd ${packageRoot} && npx node-gyp rebuild`,
       { cause },
     );
     (err as Error & { code: string }).code = 'ERR_RXIPC_NATIVE_MISSING';
@@ -27,4 +32,4 @@ function load(): NativeBinding {
 }
 
 /** The raw binding. Loading it has no side effect beyond installing the waiter dispatcher. */
-export const native: NativeBinding = load();
+export const native: NativeBinding = loadBinding(root);

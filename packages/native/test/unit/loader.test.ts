@@ -1,0 +1,33 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadBinding, nativePath } from '@rxipc/native';
+import { describe, expect, it } from 'vitest';
+
+describe('loading the addon', () => {
+  it('names the paths it tried and the command that builds it when the binary is missing', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'rxipc-noaddon-'));
+    try {
+      let err: (Error & { code?: string }) | undefined;
+      try {
+        loadBinding(empty);
+      } catch (e) {
+        err = e as Error & { code?: string };
+      }
+      expect(err?.code).toBe('ERR_RXIPC_NATIVE_MISSING');
+      expect(err?.message).toContain(join(empty, 'build', 'Release', 'rxipc.node'));
+      expect(err?.message).toContain(join(empty, 'prebuilds'));
+      expect(err?.message).toContain('npm run build');
+      expect(err?.message).toContain('node-gyp rebuild');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('loads the built addon from build/Release', () => {
+    expect(nativePath).toMatch(/build\/Release\/rxipc\.node$/);
+    const binding = loadBinding(join(nativePath, '..', '..', '..'));
+    expect(typeof binding.pipe2).toBe('function');
+  });
+});
