@@ -31,6 +31,7 @@ export {
   unlink,
   unlinkAt,
   type FifoCreateOptions,
+  type FifoEvents,
   type FifoOpenOptions,
   type FifoReadableOptions,
 } from './pipe/fifo.js';

@@ -1,6 +1,8 @@
+import { EventEmitter } from 'node:events';
 import { fstatSync, type Stats } from 'node:fs';
 
 import { native } from '@rxipc/native';
+import type TypedEmitterModule from 'typed-emitter';
 
 import { abortError, closedError, errnos, notFifoError, systemError } from '../errors.js';
 import {
@@ -94,12 +96,18 @@ async function openWaiting(path: string, flags: number, opts: FifoOpenOptions): 
  * r.on('data', (b) => console.log(b.toString()));
  * r.on('end', () => fifo.close());
  */
-export class Fifo {
+export type FifoEvents = {
+  /** close() ran (after removing the FIFO, if `removeOnClose`). */
+  close: () => void;
+};
+
+export class Fifo extends (EventEmitter as new () => TypedEmitterModule.default<FifoEvents>) {
   readonly path: string;
   readonly removeOnClose: boolean;
   #closed = false;
 
   private constructor(path: string, removeOnClose: boolean) {
+    super();
     this.path = path;
     this.removeOnClose = removeOnClose;
   }
@@ -225,6 +233,7 @@ export class Fifo {
         if ((err as { code?: string }).code !== 'ENOENT') throw err;
       }
     }
+    this.emit('close');
   }
 
   [Symbol.dispose](): void {
