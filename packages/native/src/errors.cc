@@ -125,15 +125,23 @@ std::string ArgPath(const Napi::CallbackInfo& info, size_t i, const char* name) 
 
 Bytes ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = Arg(info, i);
+  // The view's own data pointer, not its ArrayBuffer's: napi_get_arraybuffer_info rejects the
+  // SharedArrayBuffer behind a shared view. A detached view has length 0 (data may be null).
   if (v.IsTypedArray()) {
     auto ta = v.As<Napi::TypedArray>();
-    Napi::ArrayBuffer ab = ta.ArrayBuffer();
-    return {static_cast<const uint8_t*>(ab.Data()) + ta.ByteOffset(), ta.ByteLength()};
+    void* data = nullptr;
+    if (napi_get_typedarray_info(info.Env(), ta, nullptr, nullptr, &data, nullptr, nullptr) != napi_ok) {
+      throw Napi::Error::New(info.Env());
+    }
+    return {static_cast<const uint8_t*>(data), ta.ByteLength()};
   }
   if (v.IsDataView()) {
-    auto dv = v.As<Napi::DataView>();
-    Napi::ArrayBuffer ab = dv.ArrayBuffer();
-    return {static_cast<const uint8_t*>(ab.Data()) + dv.ByteOffset(), dv.ByteLength()};
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_dataview_info(info.Env(), v, &length, &data, nullptr, nullptr) != napi_ok) {
+      throw Napi::Error::New(info.Env());
+    }
+    return {static_cast<const uint8_t*>(data), length};
   }
   ThrowInvalidArgType(info.Env(), name, "an instance of Buffer, TypedArray, or DataView", v);
 }

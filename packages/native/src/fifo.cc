@@ -72,36 +72,18 @@ Napi::Value OpenNonBlocking(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
-// A blocking open(2) on a waiter thread: resolves when the FIFO's peer appears.
-class OpenTask : public Task {
+// A blocking open(2) on a waiter thread: resolves when the FIFO's peer appears. An fd opened
+// as the cancel arrived is still reported, and JS closes it: nothing leaks.
+class OpenTask : public OneShotTask {
  public:
   OpenTask(std::string path, int flags) : path_(std::move(path)), flags_(flags) {}
 
-  void Execute() override {
-    for (;;) {
-      int fd = open(path_.c_str(), flags_);
-      if (fd >= 0) {
-        fd_ = fd;  // opened even if cancelled meanwhile: JS closes it, nothing leaks
-        err_ = 0;
-        return;
-      }
-      if (errno == EINTR && !Cancelled()) continue;
-      err_ = errno == EINTR ? ECANCELED : errno;
-      return;
-    }
-  }
-
-  void Deliver(Napi::Env env, Napi::Function dispatch, bool final) override {
-    if (!final) return;
-    dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, true), Napi::Number::New(env, err_),
-                   Napi::Number::New(env, fd_)});
-  }
+ protected:
+  long Call() override { return open(path_.c_str(), flags_); }
 
  private:
-  std::string path_;
-  int flags_;
-  int fd_ = -1;
-  int err_ = ECANCELED;  // until Execute says otherwise (it is skipped when cancelled early)
+  const std::string path_;
+  const int flags_;
 };
 
 Napi::Value OpenWait(const Napi::CallbackInfo& info) {

@@ -354,40 +354,25 @@ Napi::Value MsgrcvCredit(const Napi::CallbackInfo& info) {
 
 // A waiting msgsnd. The payload is copied before the thread hop: the caller may reuse or
 // free its buffer as soon as this returns.
-class SenderTask : public Task {
+class SenderTask : public OneShotTask {
  public:
   SenderTask(int qid, long type, Bytes bytes) : qid_(qid), size_(bytes.length) {
-    msg_.Reserve(sizeof(long) + bytes.length);
+    if (!msg_.Reserve(sizeof(long) + bytes.length)) return;
     std::memcpy(msg_.data, &type, sizeof type);
     if (bytes.length > 0) std::memcpy(msg_.data + sizeof type, bytes.data, bytes.length);
   }
   bool ok() const { return msg_.data != nullptr; }
 
-  void Execute() override {
-    for (;;) {
-      if (msgsnd(qid_, msg_.data, size_, 0) == 0) {
-        err_ = 0;  // sent, even if a cancel raced with it: the caller learns the truth
-        return;
-      }
-      if (errno == EINTR && !Cancelled()) continue;
-      err_ = errno == EINTR ? ECANCELED : errno;
-      return;
-    }
-  }
-
-  void Deliver(Napi::Env env, Napi::Function dispatch, bool final) override {
-    if (!final) return;
-    dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, true), Napi::Number::New(env, err_)});
-  }
+ protected:
+  long Call() override { return msgsnd(qid_, msg_.data, size_, 0); }
 
  private:
   const int qid_;
   const size_t size_;
   ByteBuf msg_;
-  int err_ = ECANCELED;
 };
 
-// msgsndStart(qid, type, data) -> task id. dispatch(id, true, errno).
+// msgsndStart(qid, type, data) -> task id. dispatch(id, true, errno, 0).
 Napi::Value MsgsndStart(const Napi::CallbackInfo& info) {
   int qid = ArgQid(info, 0);
   long type = ArgSendType(info, 1);

@@ -194,6 +194,28 @@ void Task::Cancel() {
   if (!done) Supervisor::Watch(shared_from_this());
 }
 
+// ---- OneShotTask ----
+
+void OneShotTask::Execute() {
+  for (;;) {
+    long r = Call();
+    if (r >= 0) {
+      result_ = r;
+      err_ = 0;
+      return;
+    }
+    if (errno == EINTR && !Cancelled()) continue;
+    err_ = errno == EINTR ? ECANCELED : errno;
+    return;
+  }
+}
+
+void OneShotTask::Deliver(Napi::Env env, Napi::Function dispatch, bool final) {
+  if (!final) return;
+  dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, true), Napi::Number::New(env, err_),
+                 Napi::Number::New(env, double(result_))});
+}
+
 // ---- EnvState ----
 
 EnvState* EnvState::Get(Napi::Env env) { return env.GetInstanceData<EnvState>(); }

@@ -25,6 +25,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -79,6 +80,24 @@ class Task : public std::enable_shared_from_this<Task> {
   std::mutex state_mu_;                    // guards state_ and thread_; never held across a wait
   State state_ = kQueued;
   pthread_t thread_{};
+};
+
+// A Task that makes one blocking call and reports dispatch(id, true, errno, result).
+// EINTR from a cancel becomes ECANCELED; EINTR from a stray signal calls again. A call that
+// succeeded as the cancel arrived reports success: the caller learns the truth (a FIFO fd
+// to close, a message that was sent).
+class OneShotTask : public Task {
+ public:
+  void Execute() final;
+  void Deliver(Napi::Env env, Napi::Function dispatch, bool final) final;
+
+ protected:
+  // Waiter thread. Returns >= 0 on success, or -1 with errno set.
+  virtual long Call() = 0;
+
+ private:
+  long result_ = -1;
+  int err_ = ECANCELED;  // until Execute says otherwise (it is skipped when cancelled early)
 };
 
 // Per-environment state (instance data). Main thread unless noted.
