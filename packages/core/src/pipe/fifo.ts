@@ -198,6 +198,8 @@ export class Fifo extends (EventEmitter as new () => TypedEmitterModule.default<
     try {
       fd = native.openNonBlocking(path, O_WRONLY | O_CLOEXEC); // a reader is already there
     } catch (err) {
+      // A directory cannot be opened for writing: the kernel says EISDIR before we could fstat.
+      if ((err as { code?: string }).code === 'EISDIR') throw notFifoError(path, 'a directory');
       if ((err as { code?: string }).code !== 'ENXIO') throw err;
       fd = await openWaiting(path, O_WRONLY | O_CLOEXEC, opts);
     }

@@ -1,4 +1,4 @@
-import { closeSync, readFileSync } from 'node:fs';
+import { closeSync, readFileSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
 
 import { native } from '@rxipc/native';
@@ -50,13 +50,47 @@ export class PipeReadable extends Socket {
       writable: false,
       manualStart: true,
       allowHalfOpen: false,
-      readableObjectMode: packet,
       ...(opts.highWaterMark !== undefined ? { readableHighWaterMark: opts.highWaterMark } : {}),
     } as ConstructorParameters<typeof Socket>[0]);
+    if (packet) {
+      // net.Socket rejects readableObjectMode in its options, so the readable side switches
+      // here, before anything was read (manualStart): one chunk per packet, and the
+      // highWaterMark counts packets (16 by default, as for any object-mode stream).
+      const state = (this as unknown as { _readableState: { objectMode: boolean; highWaterMark: number } })._readableState;
+      state.objectMode = true;
+      state.highWaterMark = opts.highWaterMark ?? 16;
+    }
     this.fd = fd;
     this.packet = packet;
     this.#onClose = opts.onClose;
     if (this.#onClose) this.once('close', this.#onClose);
+  }
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null && this.packet) this.#drainPackets();
+    return super.push(chunk, encoding);
+  }
+
+  /**
+   * libuv takes a short read after the last writer hung up (POLLHUP) for end-of-stream: right
+   * for a byte pipe, where a short read emptied it, wrong for a packet pipe, where every read
+   * returns one packet and more may be queued. Those packets are read here, before the end.
+   * Main thread, reading already stopped; with no writer left a non-blocking read cannot wait
+   * (EAGAIN, should a FIFO writer reappear, just ends the drain).
+   */
+  #drainPackets(): void {
+    if (this.destroyed) return;
+    const buf = Buffer.allocUnsafe(65536);
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(this.fd, buf, 0, buf.length, null);
+      } catch {
+        return;
+      }
+      if (n <= 0) return;
+      super.push(Buffer.from(buf.subarray(0, n)));
+    }
   }
 
   /** Closes the fd; pending reads end. Same as `destroy()`. */
@@ -109,7 +143,7 @@ export class PipeWritable extends Socket {
       }
       const piece = buf.subarray(offset, offset + PIPE_BUF);
       offset += piece.length;
-      super._write(piece, 'binary', next);
+      super._write(piece, 'buffer' as BufferEncoding, next); // 'buffer': a Buffer, not a string to encode
     };
     next();
   }
@@ -213,7 +247,9 @@ export function setPipeCapacity(end: number | { fd: number }, size: number): num
 
 /**
  * Opens an inherited pipe or FIFO fd (for example fd 3 from the parent's `stdio` array)
- * as a readable stream: the child's side of {@link createPipe}, in one call.
+ * as a readable stream: the child's side of {@link createPipe}, in one call. Linux marks
+ * only a packet pipe's write end with O_DIRECT, so the read end of a packet pipe needs
+ * `{ packet: true }`.
  *
  * @example
  * // child.js, spawned with stdio: ['inherit', 'inherit', 'inherit', pipe.readable.fd]

@@ -1,0 +1,280 @@
+// Misuse is thrown early, synchronously, in one voice: TypeError / RangeError with an ERR_*
+// code naming the argument, before any syscall. A table of every native function's
+// parameters drives both the explicit cases and the property.
+import { closeSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { native } from '@rxipc/native';
+
+import { countFds, makeTempDir, type TempDir } from '../../../../test/support/fs.js';
+
+const C = native.constants;
+const INT32_MAX = 2 ** 31 - 1;
+const INT32_MIN = -(2 ** 31);
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+type Param =
+  | { name: string; kind: 'int'; valid: () => number; ok: (n: number) => boolean }
+  | { name: string; kind: 'bool'; valid: () => boolean }
+  | { name: string; kind: 'path'; valid: () => string; optional?: boolean }
+  | { name: string; kind: 'bytes'; valid: () => ArrayBufferView }
+  | { name: string; kind: 'credit'; valid: () => number }
+  | { name: string; kind: 'fields'; valid: () => object };
+
+const range = (min: number, max: number) => (n: number) => n >= min && n <= max;
+const mask = (min: number, max: number, allowed: number) => (n: number) => n >= min && n <= max && (n & ~allowed) === 0;
+
+// Resources the valid arguments point at: a sentinel file, a pipe, a queue of our own.
+let dir: TempDir;
+let sentinel: string;
+let pipe: [number, number];
+let qid: number;
+
+const int = (name: string, valid: () => number, ok: (n: number) => boolean): Param => ({ name, kind: 'int', valid, ok });
+const bool = (name: string, v = true): Param => ({ name, kind: 'bool', valid: () => v });
+const path = (name: string, valid: () => string, optional = false): Param => ({ name, kind: 'path', valid, optional });
+const bytes = (name: string, valid: () => ArrayBufferView = () => Buffer.from('x')): Param => ({ name, kind: 'bytes', valid });
+const credit = (): Param => ({ name: 'credit', kind: 'credit', valid: () => 1 });
+
+const fd = () => int('fd', () => pipe[0], range(0, INT32_MAX));
+const msqid = () => int('msqid', () => qid, range(0, INT32_MAX));
+const dirfd = () => int('dirfd', () => C.AT_FDCWD, (n) => range(INT32_MIN, INT32_MAX)(n) && (n >= 0 || n === C.AT_FDCWD));
+const openFlags = () =>
+  int('flags', () => C.O_RDONLY | C.O_CLOEXEC, (n) => mask(0, INT32_MAX, C.O_ACCMODE | C.O_NONBLOCK | C.O_CLOEXEC)(n) && (n & C.O_ACCMODE) !== C.O_ACCMODE);
+const fresh = () => dir.unique('never'); // must still not exist after the call
+
+/**
+ * Every function of the binding and its parameters in order, with valid values whose use
+ * would be visible (a created FIFO, an opened fd, a sent message) if a call ever reached
+ * the kernel despite a bad argument.
+ */
+const TABLE: Record<string, Param[]> = {
+  setDispatcher: [], // its one misuse (not a function) is checked on its own below
+  cancel: [int('id', () => 0x7ffffffe, range(1, 0x7fffffff))],
+  setRef: [int('id', () => 0x7ffffffe, range(1, 0x7fffffff)), bool('ref')],
+  waiterStats: [],
+  setWaiterIdleMs: [int('ms', () => 2000, range(0, 3_600_000))],
+  sleepUntilCancelled: [],
+  makeSystemError: [int('errno', () => 2, range(1, 4095)), path('syscall', () => 'open'), path('path', () => '/x', true)],
+  pipe2: [int('flags', () => C.O_CLOEXEC, mask(0, INT32_MAX, C.O_CLOEXEC | C.O_NONBLOCK | C.O_DIRECT))],
+  getPipeSize: [fd()],
+  setPipeSize: [fd(), int('size', () => 65536, range(1, INT32_MAX))],
+  setNonBlocking: [fd(), bool('nonBlocking', false)],
+  getFileFlags: [fd()],
+  mkfifo: [path('path', fresh), int('mode', () => 0o600, range(0, 0o7777))],
+  mkfifoat: [dirfd(), path('path', fresh), int('mode', () => 0o600, range(0, 0o7777))],
+  unlink: [path('path', () => sentinel)],
+  unlinkat: [dirfd(), path('path', () => sentinel), int('flags', () => 0, (n) => n === 0 || n === C.AT_REMOVEDIR)],
+  openNonBlocking: [path('path', () => sentinel), openFlags()],
+  openWait: [path('path', () => sentinel), openFlags()],
+  ftok: [path('path', () => sentinel), int('projId', () => 1, range(1, 255))],
+  // flags without IPC_CREAT: a lookup of a key nobody uses, never a creation.
+  msgget: [int('key', () => 0x7ffe1234, range(INT32_MIN, 2 ** 32 - 1)), int('flags', () => 0o600, mask(0, INT32_MAX, C.IPC_CREAT | C.IPC_EXCL | 0o777))],
+  msgsnd: [msqid(), int('type', () => 1, range(1, SAFE)), bytes('data')],
+  msgsndRecords: [msqid(), bytes('records', () => record(1, 'x')), int('count', () => 1, range(0, 2 ** 32 - 1))],
+  msgrcv: [msqid(), int('maxSize', () => 64, range(0, INT32_MAX - 64)), int('type', () => 0, range(-SAFE, SAFE)), int('flags', () => 0, mask(0, INT32_MAX, C.MSG_EXCEPT | C.MSG_NOERROR))],
+  msgrcvStart: [
+    msqid(),
+    int('maxSize', () => 64, range(0, INT32_MAX - 64)),
+    int('type', () => 0, range(-SAFE, SAFE)),
+    int('flags', () => 0, mask(0, INT32_MAX, C.MSG_EXCEPT | C.MSG_NOERROR)),
+    int('batch', () => 1, range(1, 65536)),
+    credit(),
+    bool('once'),
+  ],
+  msgrcvCredit: [int('id', () => 0x7ffffffe, range(1, 0x7fffffff)), credit()],
+  msgsndStart: [msqid(), int('type', () => 1, range(1, SAFE)), bytes('data')],
+  msgctlStat: [msqid()],
+  msgctlSet: [msqid(), { name: 'fields', kind: 'fields', valid: () => ({ mode: 0o600 }) }],
+  msgctlRemove: [msqid()],
+  msgctlInfo: [int('cmd', () => C.IPC_INFO, (n) => n === C.IPC_INFO || n === C.MSG_INFO)],
+  msgctlStatIndex: [int('index', () => 0x7ffffff0, range(0, INT32_MAX)), bool('any', false)],
+};
+
+/** One record in msgsndRecords' layout: [u32 length][u32 0][f64 type][data][pad to 8]. */
+function record(type: number, data: string): Buffer {
+  const d = Buffer.from(data);
+  const b = Buffer.alloc(16 + Math.ceil(d.length / 8) * 8);
+  b.writeUInt32LE(d.length, 0);
+  b.writeDoubleLE(type, 8);
+  d.copy(b, 16);
+  return b;
+}
+
+type Expected = { ctor: typeof TypeError | typeof RangeError; code: string };
+const TYPE: Expected = { ctor: TypeError, code: 'ERR_INVALID_ARG_TYPE' };
+const RANGE: Expected = { ctor: RangeError, code: 'ERR_OUT_OF_RANGE' };
+const VALUE: Expected = { ctor: TypeError, code: 'ERR_INVALID_ARG_VALUE' };
+
+/** What a bad `value` for `p` must throw; undefined when the value is in fact valid. */
+function expectedFor(p: Param, value: unknown): Expected | undefined {
+  switch (p.kind) {
+    case 'int':
+      if (typeof value !== 'number') return TYPE;
+      return Number.isInteger(value) && p.ok(value) ? undefined : RANGE;
+    case 'bool':
+      return typeof value === 'boolean' ? undefined : TYPE;
+    case 'path':
+      if (p.optional && value === undefined) return undefined;
+      if (typeof value !== 'string') return TYPE;
+      if (value.includes('\0')) return VALUE;
+      return value.length === 0 || Buffer.byteLength(value) >= 4096 ? RANGE : undefined;
+    case 'bytes':
+      return ArrayBuffer.isView(value) ? undefined : TYPE;
+    case 'credit':
+      if (typeof value !== 'number') return TYPE;
+      return Number.isNaN(value) || value < 0 ? RANGE : undefined;
+    case 'fields':
+      // Arrays and functions are objects too: an empty change set, not misuse.
+      return (typeof value === 'object' && value !== null) || typeof value === 'function' ? undefined : TYPE;
+  }
+}
+
+function call(fn: string, args: unknown[]): unknown {
+  return (native as unknown as Record<string, (...a: unknown[]) => unknown>)[fn]!(...args);
+}
+
+/** Calls `fn` with `args` and checks the throw: class, code, the argument's name, and no side effect. */
+function expectMisuse(fn: string, args: unknown[], want: Expected, argName: string): void {
+  const fds = countFds();
+  const files = readdirSync(dir.path).sort().join();
+  let thrown: unknown;
+  try {
+    call(fn, args);
+  } catch (err) {
+    thrown = err;
+  }
+  const where = `${fn}(${args.map((a) => fc.stringify(a)).join(', ')})`;
+  expect(thrown, `${where} did not throw`).toBeInstanceOf(want.ctor);
+  expect((thrown as { code?: string }).code, where).toBe(want.code);
+  expect((thrown as Error).message, where).toContain(argName);
+  // Nothing reached the kernel: no fd opened, no FIFO made or removed, no message queued.
+  expect(countFds(), where).toBe(fds);
+  expect(readdirSync(dir.path).sort().join(), where).toBe(files);
+  expect(native.msgctlStat(qid).qnum, where).toBe(0);
+}
+
+function validArgs(params: Param[]): unknown[] {
+  return params.map((p) => p.valid());
+}
+
+beforeAll(() => {
+  dir = makeTempDir('misuse');
+  sentinel = dir.file('sentinel');
+  writeFileSync(sentinel, 'keep me');
+  pipe = native.pipe2(C.O_CLOEXEC);
+  qid = native.msgget(C.IPC_PRIVATE, C.IPC_CREAT | 0o600);
+});
+
+afterAll(() => {
+  native.setWaiterIdleMs(2000); // in case a broken validation let a value through
+  if (qid !== undefined) native.msgctlRemove(qid);
+  if (pipe) pipe.forEach((f) => closeSync(f));
+  dir?.remove();
+});
+
+describe('misuse of the native binding', () => {
+  it('the table covers every exported function', () => {
+    const exported = Object.keys(native).filter((k) => typeof (native as unknown as Record<string, unknown>)[k] === 'function');
+    expect(exported.sort()).toEqual(Object.keys(TABLE).sort());
+  });
+
+  it('setDispatcher(non-function) is a TypeError', () => {
+    for (const v of [undefined, null, 1, 'f', {}]) expectMisuse('setDispatcher', [v], TYPE, 'dispatch');
+  });
+
+  it('table: wrong types, non-integers, out-of-range values and bad flags', () => {
+    const wrongTypes: unknown[] = ['1', true, null, undefined, {}, [], 1n, Symbol('s'), () => 1];
+    for (const [fn, params] of Object.entries(TABLE)) {
+      params.forEach((p, i) => {
+        const bad: unknown[] = [...wrongTypes];
+        if (p.kind === 'int') bad.push(NaN, Infinity, -Infinity, 0.5, -1.5, 2 ** 53, -(2 ** 53), 1e300);
+        if (p.kind === 'path') bad.push('', 'a\0b', '\0', 'a'.repeat(4096));
+        if (p.kind === 'credit') bad.push(NaN, -1, -Infinity);
+        if (p.kind === 'bytes') bad.push(new ArrayBuffer(4), [1, 2]);
+        for (const v of bad) {
+          const want = expectedFor(p, v);
+          if (want === undefined) continue;
+          const args = validArgs(params);
+          args[i] = v;
+          expectMisuse(fn, args, want, p.name);
+        }
+      });
+    }
+  });
+
+  it('table: flag and value sets', () => {
+    const cases: Array<[string, unknown[], Expected, string]> = [
+      ['pipe2', [C.O_CLOEXEC | 0o1], RANGE, 'flags'], // O_WRONLY is no pipe2 flag
+      ['pipe2', [-1], RANGE, 'flags'],
+      ['openNonBlocking', [sentinel, C.O_ACCMODE], RANGE, 'flags'],
+      ['openWait', [sentinel, C.O_RDONLY | 0o100], RANGE, 'flags'], // O_CREAT
+      ['unlinkat', [C.AT_FDCWD, sentinel, 1], RANGE, 'flags'],
+      ['mkfifoat', [-1, 'x', 0o600], RANGE, 'dirfd'],
+      ['mkfifo', [dir.file('m'), 0o10000], RANGE, 'mode'],
+      ['msgget', [0x7ffe1234, 0o4000], RANGE, 'flags'], // not IPC_CREAT (0o1000) nor IPC_EXCL (0o2000)
+      ['msgget', [2 ** 32, 0], RANGE, 'key'],
+      ['msgrcv', [0x7ffffff0, 64, 0, C.IPC_NOWAIT], RANGE, 'flags'],
+      ['msgctlInfo', [C.IPC_STAT], RANGE, 'cmd'],
+      ['msgctlSet', [0x7ffffff0, { mode: '600' }], TYPE, 'mode'],
+      ['msgctlSet', [0x7ffffff0, { mode: 0o1000 }], RANGE, 'mode'],
+      ['msgctlSet', [0x7ffffff0, { qbytes: -1 }], RANGE, 'qbytes'],
+      ['msgctlSet', [0x7ffffff0, { uid: 1.5 }], RANGE, 'uid'],
+      ['msgsnd', [0x7ffffff0, 0, Buffer.from('x')], RANGE, 'type'],
+      ['msgsndRecords', [0x7ffffff0, record(0, 'x'), 1], RANGE, 'type'],
+      ['msgsndRecords', [0x7ffffff0, record(1, 'x'), 2], RANGE, 'count'],
+      ['msgsndRecords', [0x7ffffff0, Buffer.alloc(8), 1], RANGE, 'count'],
+      ['makeSystemError', [0, 'open'], RANGE, 'errno'],
+      ['makeSystemError', [4096, 'open'], RANGE, 'errno'],
+    ];
+    for (const [fn, args, want, name] of cases) expectMisuse(fn, args, want, name);
+  });
+
+  it('every ArrayBufferView is data: shared, offset, DataView, typed, detached (empty)', () => {
+    const sab = new SharedArrayBuffer(16);
+    new Uint8Array(sab).set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    const detached = new Uint8Array(new ArrayBuffer(8), 2);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    const cases: Array<[ArrayBufferView, number[]]> = [
+      [new Uint8Array(sab, 4, 3), [5, 6, 7]],
+      [new DataView(sab, 14), [15, 16]],
+      [new Uint16Array(new Uint8Array([9, 8, 7, 6]).buffer, 2, 1), [7, 6]],
+      [Buffer.from([1, 2, 3]).subarray(1), [2, 3]],
+      [detached, []],
+    ];
+    for (const [view, want] of cases) {
+      expect(native.msgsnd(qid, 7, view)).toBe(true);
+      const got = native.msgrcv(qid, 64, 7, 0);
+      expect([...got!.data]).toEqual(want);
+    }
+  });
+
+  it('property: one bad argument among valid ones always throws the matching misuse error first', () => {
+    const fns = Object.entries(TABLE).filter(([, ps]) => ps.length > 0);
+    const badValue = fc.oneof(
+      fc.anything({ withBigInt: true, withBoxedValues: true, withMap: true, withSet: true, withTypedArray: true, withDate: true }),
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(NaN, Infinity, -Infinity, -0, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 53, -(2 ** 53), C.AT_FDCWD, -1),
+      fc.string({ maxLength: 10 }).map((s) => `${s}\0${s}`),
+      fc.constant(''),
+      fc.constant('x'.repeat(5000)),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...fns), fc.nat(), badValue, ([fn, params], pick, value) => {
+        const i = pick % params.length;
+        const p = params[i]!;
+        const want = expectedFor(p, value);
+        fc.pre(want !== undefined);
+        const args = validArgs(params);
+        args[i] = value;
+        expectMisuse(fn, args, want!, p.name);
+      }),
+      { numRuns: 600 },
+    );
+    // The valid arguments never reached the kernel either.
+    expect(existsSync(sentinel)).toBe(true);
+  });
+});

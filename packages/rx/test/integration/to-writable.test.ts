@@ -1,0 +1,116 @@
+// toWritable(stream): writes every value in order with backpressure (waits for 'drain'
+// when write() returns false), re-emits each value, and ends the stream on completion.
+import { fileURLToPath } from 'node:url';
+
+import { createPipe, Fifo, type PipeWritable } from '@rxipc/core';
+import { fromReadable, toWritable } from '@rxipc/rx';
+import { from, lastValueFrom, Subject, throwError, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { killChildren, makeTempDir, spawnNode, waitUntil } from '../../../../test/support/fs.js';
+
+const coreFixture = (name: string) => fileURLToPath(new URL(`../../../core/test/fixtures/${name}`, import.meta.url));
+
+afterEach(() => killChildren());
+
+/** Records what write() returned, without changing what it does. */
+function spyWrites(w: PipeWritable): boolean[] {
+  const results: boolean[] = [];
+  const original = w.write.bind(w) as (...a: unknown[]) => boolean;
+  (w as unknown as { write: (...a: unknown[]) => boolean }).write = (...a: unknown[]) => {
+    const r = original(...a);
+    results.push(r);
+    return r;
+  };
+  return results;
+}
+
+const chunk = (i: number) => Buffer.alloc(1024, i & 0xff);
+
+describe('toWritable()', () => {
+  it('a slow reader: write() returns false at some point, everything arrives in order, the stream ends', async () => {
+    const { readable, writable } = createPipe({ capacity: 4096 });
+    const writes = spyWrites(writable);
+    const values = Array.from({ length: 200 }, (_, i) => chunk(i));
+    const emitted: Buffer[] = [];
+    const done = lastValueFrom(from(values).pipe(toWritable(writable), toArray()));
+    // The reader takes 1 KiB every 2 ms.
+    const received: Buffer[] = [];
+    let ended = false;
+    readable.on('end', () => (ended = true));
+    const timer = setInterval(() => {
+      const b = readable.read(1024) as Buffer | null;
+      if (b) received.push(b);
+      else if (readable.readableEnded) clearInterval(timer);
+    }, 2);
+    try {
+      emitted.push(...(await done));
+      await waitUntil(() => ended || readable.readableEnded, { timeout: 10_000, message: 'the reader to see the end' });
+      readable.read(); // anything left after the last tick
+    } finally {
+      clearInterval(timer);
+    }
+    expect(writes.length).toBe(200);
+    expect(writes.includes(false)).toBe(true);
+    expect(emitted).toEqual(values);
+    expect(Buffer.concat(received).equals(Buffer.concat(values))).toBe(true);
+    expect(writable.writableFinished).toBe(true);
+  });
+
+  it('never has more than a highWaterMark and one value queued in the stream while blocked', async () => {
+    const { readable, writable } = createPipe({ capacity: 4096 });
+    const source = new Subject<Buffer>();
+    const sub = source.pipe(toWritable(writable)).subscribe();
+    let maxQueued = 0;
+    for (let i = 0; i < 100; i++) {
+      source.next(chunk(i));
+      maxQueued = Math.max(maxQueued, writable.writableLength);
+    }
+    // The values wait in toWritable, not in the stream's buffer.
+    expect(maxQueued).toBeLessThanOrEqual(writable.writableHighWaterMark + 1024);
+    source.complete();
+    const all = lastValueFrom(fromReadable<Buffer>(readable).pipe(toArray()));
+    expect(Buffer.concat(await all).length).toBe(100 * 1024);
+    sub.unsubscribe();
+  });
+
+  it('end: false leaves the stream open', async () => {
+    const { readable, writable } = createPipe();
+    await lastValueFrom(from(['a', 'b']).pipe(toWritable(writable, { end: false }), toArray()));
+    expect(writable.writableEnded).toBe(false);
+    writable.end('c');
+    const all = await lastValueFrom(fromReadable<Buffer>(readable).pipe(toArray()));
+    expect(Buffer.concat(all).toString()).toBe('abc');
+  });
+
+  it('a source error is passed on', async () => {
+    const { writable, [Symbol.dispose]: dispose } = createPipe();
+    const boom = new Error('boom');
+    await expect(lastValueFrom(throwError(() => boom).pipe(toWritable(writable)))).rejects.toBe(boom);
+    dispose();
+  });
+
+  it('a write error (EPIPE: the reader is gone) is an error notification', async () => {
+    const { readable, writable } = createPipe();
+    readable.destroy();
+    await new Promise((r) => readable.once('close', r));
+    const values = Array.from({ length: 100 }, (_, i) => chunk(i));
+    await expect(lastValueFrom(from(values).pipe(toWritable(writable)))).rejects.toMatchObject({ code: 'EPIPE' });
+  });
+
+  it('into a FIFO read by a child process', async () => {
+    const dir = makeTempDir('rx-to-fifo');
+    try {
+      const fifo = Fifo.create(dir.unique('fifo'), { removeOnClose: true });
+      const child = spawnNode(coreFixture('fifo-reader.mjs'), { args: [fifo.path, '0'] });
+      const w = await fifo.openWritable({ timeout: 10_000 });
+      const lines = Array.from({ length: 50 }, (_, i) => `line ${i}\n`);
+      await lastValueFrom(from(lines).pipe(toWritable(w), toArray()));
+      expect(await child.exited, child.stderr()).toMatchObject({ code: 0, signal: null });
+      expect(child.stdout()).toBe(`opening\n${JSON.stringify({ data: lines.join('') })}\n`);
+      fifo.close();
+    } finally {
+      dir.remove();
+    }
+  });
+});
