@@ -29,6 +29,7 @@ export class MessageReadStream extends Readable {
   readonly #selector: ValidSelector;
   #receiver: Receiver | undefined;
   #inflight = 0;
+  #refed = true;
   #untrack: (() => void) | undefined;
 
   /** @internal use MessageQueue.createReadStream(). */
@@ -39,8 +40,14 @@ export class MessageReadStream extends Readable {
   }
 
   override _read(): void {
-    const want = this.readableHighWaterMark - this.readableLength - this.#inflight;
-    if (want <= 0) return;
+    let want = this.readableHighWaterMark - this.readableLength - this.#inflight;
+    if (want <= 0) {
+      // read() calls _read before it takes its message out of a full buffer, and calls it
+      // again only after a push: with nothing in flight, one more keeps it at highWaterMark
+      // and guarantees that push (returning here would stall the stream for good).
+      if (this.#inflight > 0) return;
+      want = 1;
+    }
     this.#inflight += want;
     if (this.#receiver) {
       this.#receiver.credit(want);
@@ -58,6 +65,8 @@ export class MessageReadStream extends Readable {
           else if (!this.destroyed) this.destroy();
         },
       });
+      // unref() may come before the first read made the receiver.
+      if (!this.#refed) this.#receiver.ref(false);
       this.#untrack = this.queue._track({ cancel: () => this.destroy() });
     } catch (err) {
       this.destroy(err as Error);
@@ -75,6 +84,7 @@ export class MessageReadStream extends Readable {
 
   /** Whether a waiting stream keeps the event loop alive (default: yes). */
   ref(ref = true): this {
+    this.#refed = ref;
     this.#receiver?.ref(ref);
     return this;
   }

@@ -87,6 +87,9 @@ interface QueuedSend {
   resolve: () => void;
   reject: (err: Error) => void;
   onAbort?: () => void;
+  /** While queued behind others: when the timeout expires (performance.now()), and its timer. */
+  deadline?: number;
+  timer?: NodeJS.Timeout;
 }
 
 interface Cancellable {
@@ -209,16 +212,25 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
       // Copied: the caller may reuse its buffer as soon as send() returns.
       job = { type, data: Buffer.from(bytes), signal, timeout, resolve, reject };
       this.#sends.push(job);
-      if (signal && this.#sends.length > 1) {
-        // Still queued behind others: an abort simply takes it out of the line.
-        job.onAbort = () => {
+      if (this.#sends.length > 1) {
+        // Still queued behind others: an abort or the timeout simply takes it out of the line.
+        // (The timeout counts from this call, not from when the send reaches the front.)
+        const leave = (err: Error) => {
           const i = this.#sends.indexOf(job);
           if (i > 0) {
             this.#sends.splice(i, 1);
-            reject(abortError(signal));
+            this.#leaveLine(job);
+            reject(err);
           }
         };
-        signal.addEventListener('abort', job.onAbort, { once: true });
+        if (signal) {
+          job.onAbort = () => leave(abortError(signal));
+          signal.addEventListener('abort', job.onAbort, { once: true });
+        }
+        if (timeout !== undefined) {
+          job.deadline = performance.now() + timeout;
+          job.timer = setTimeout(() => leave(systemError(errnos.ETIMEDOUT, 'msgsnd')), timeout);
+        }
       }
       void this.#pump();
       return promise;
@@ -399,7 +411,10 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
     if (this.#closed) return;
     this.#closed = true;
     for (const p of [...this.#pending]) p.cancel('close');
-    for (const job of this.#sends.splice(1)) job.reject(closedError('MessageQueue'));
+    for (const job of this.#sends.splice(1)) {
+      this.#leaveLine(job);
+      job.reject(closedError('MessageQueue'));
+    }
     this.emit('close');
   }
 
@@ -492,7 +507,7 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
     try {
       while (this.#sends.length > 0) {
         const job = this.#sends[0]!;
-        if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+        this.#leaveLine(job);
         try {
           if (job.signal?.aborted) throw abortError(job.signal);
           if (this.#closed) throw closedError('MessageQueue');
@@ -508,10 +523,16 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
     }
   }
 
+  /** A queued send leaves the line (sent, failed, aborted, timed out): its listeners go. */
+  #leaveLine(job: QueuedSend): void {
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+    if (job.timer) clearTimeout(job.timer);
+  }
+
   async #sendWaiting(job: QueuedSend): Promise<void> {
     const task = new PendingTask(() => native.msgsndStart(this.id, job.type, job.data), {
       signal: job.signal,
-      timeout: job.timeout,
+      timeout: job.deadline === undefined ? job.timeout : Math.max(0, job.deadline - performance.now()),
     });
     const untrack = this._track(task);
     const { errno, reason } = await task.result;
