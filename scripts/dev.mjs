@@ -104,6 +104,8 @@ function setup() {
 }
 
 function exec(args, opts = {}) {
+  // Ctrl-C reaches the child too (same process group): wait for it to clean up and exit.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => {});
   const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root, ...opts });
   if (r.error) throw r.error;
   process.exit(r.status ?? (r.signal ? 128 : 1));
@@ -116,7 +118,10 @@ switch (target) {
     break;
   case 'test': {
     setup();
+    // The tests are TypeScript too: type-check them (vitest itself only strips types).
+    run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.test.json']);
     const report = join(root, '.cache', 'vitest-report.json');
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => {});
     const r = spawnSync(
       process.execPath,
       [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...rest],

@@ -41,7 +41,12 @@ export function messages(queue: MessageQueue, options: MessagesOptions = {}): Ob
       },
     });
     if (unref) receiver.ref(false);
-    const untrack = queue._track({ cancel: () => receiver.close() });
+    const untrack = queue._track({
+      cancel: (removed) => {
+        if (removed) subscriber.error(removed);
+        receiver.close();
+      },
+    });
     return () => {
       untrack();
       receiver.close();

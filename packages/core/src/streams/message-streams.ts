@@ -67,7 +67,7 @@ export class MessageReadStream extends Readable {
       });
       // unref() may come before the first read made the receiver.
       if (!this.#refed) this.#receiver.ref(false);
-      this.#untrack = this.queue._track({ cancel: () => this.destroy() });
+      this.#untrack = this.queue._track({ cancel: (removed) => this.destroy(removed) });
     } catch (err) {
       this.destroy(err as Error);
     }

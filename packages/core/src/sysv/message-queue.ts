@@ -92,8 +92,9 @@ interface QueuedSend {
   timer?: NodeJS.Timeout;
 }
 
+/** Something of this object's that waits: close() cancels it; remove() hands it the EIDRM error. */
 interface Cancellable {
-  cancel(reason: 'close'): void;
+  cancel(removed?: SystemError): void;
 }
 
 /**
@@ -274,9 +275,15 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
     return new Promise<Message>((resolve, reject) => {
       let got: Message | undefined;
       let reason: 'abort' | 'timeout' | 'close' | undefined;
+      let removed: SystemError | undefined;
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () => cancel('abort');
-      const entry: Cancellable = { cancel: (r) => cancel(r) };
+      const entry: Cancellable = {
+        cancel: (err) => {
+          removed = err;
+          cancel('close');
+        },
+      };
       const cleanup = () => {
         this.#pending.delete(entry);
         signal?.removeEventListener('abort', onAbort);
@@ -292,7 +299,7 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
           else if (err) reject(this.#normalize(err as SystemError));
           else if (reason === 'abort') reject(abortError(signal));
           else if (reason === 'timeout') reject(systemError(errnos.ETIMEDOUT, 'msgrcv'));
-          else reject(closedError('MessageQueue'));
+          else reject(removed ?? closedError('MessageQueue'));
         },
       };
       // A message taken by the thread while we cancel is still delivered: the sink keeps it.
@@ -397,7 +404,7 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
     this.#assertOpen();
     this.#call(() => native.msgctlRemove(this.id), 'msgctl');
     this.#markRemoved();
-    this.close();
+    this.#shutdown(systemError(errnos.EIDRM, 'msgrcv')); // what every waiting receiver would have seen
   }
 
   /**
@@ -408,12 +415,17 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
    * q.close();
    */
   close(): void {
+    this.#shutdown(undefined);
+  }
+
+  /** Ends every wait of this object: with `removed` (EIDRM) after remove(), else as closed. */
+  #shutdown(removed: SystemError | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const p of [...this.#pending]) p.cancel('close');
+    for (const p of [...this.#pending]) p.cancel(removed);
     for (const job of this.#sends.splice(1)) {
       this.#leaveLine(job);
-      job.reject(closedError('MessageQueue'));
+      job.reject(removed ? systemError(errnos.EIDRM, 'msgsnd') : closedError('MessageQueue'));
     }
     this.emit('close');
   }
@@ -534,13 +546,13 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
       signal: job.signal,
       timeout: job.deadline === undefined ? job.timeout : Math.max(0, job.deadline - performance.now()),
     });
-    const untrack = this._track(task);
+    const untrack = this._track({ cancel: () => task.cancel('close') });
     const { errno, reason } = await task.result;
     untrack();
     if (errno === 0) return; // sent, even if a cancel raced with it
     if (reason === 'abort') throw abortError(job.signal);
     if (reason === 'timeout') throw systemError(errnos.ETIMEDOUT, 'msgsnd');
-    if (reason === 'close') throw closedError('MessageQueue');
+    if (reason === 'close') throw this.#removed ? systemError(errnos.EIDRM, 'msgsnd') : closedError('MessageQueue');
     throw this.#normalize(systemError(errno, 'msgsnd'));
   }
 

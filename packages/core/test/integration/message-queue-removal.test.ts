@@ -119,4 +119,17 @@ describe('removal by another process', () => {
     expect(stream.destroyed).toBe(true);
     expect(got).toEqual(['first']);
   });
+
+  it("the same object's remove() ends its own waits with EIDRM, not as a plain close", async () => {
+    const q = queues.create();
+    const stream = q.createReadStream({ type: 7 });
+    const streamFailed = new Promise<unknown>((resolve) => stream.on('error', resolve));
+    stream.resume();
+    const receiving = q.receive({ type: 8 });
+    receiving.catch(() => {});
+    await sleep(20);
+    q.remove();
+    expect((await settlesWithin(streamFailed, 1000)).value).toMatchObject({ code: 'EIDRM', syscall: 'msgrcv' });
+    expect((await settlesWithin(receiving, 1000)).error).toMatchObject({ code: 'EIDRM', syscall: 'msgrcv' });
+  });
 });

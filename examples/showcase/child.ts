@@ -1,0 +1,73 @@
+// The showcase's child processes, one role per invocation: `child.js ROLE [ARGS]`.
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+
+import { Fifo, MessageQueue, readableFromFd, writableFromFd } from '@rxipc/core';
+import { json, typedQueue } from '@rxipc/rx';
+
+import { log } from './log.js';
+
+const [role = '', arg = ''] = process.argv.slice(2);
+const say = (text: string) => log(role, text);
+
+async function readAll(stream: Readable): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  return text;
+}
+
+switch (role) {
+  // (a) pipe-demo: read the inherited read end (fd 3) to its end.
+  case 'pipe-reader': {
+    const text = await readAll(readableFromFd(3));
+    say(`read "${text}" from fd 3, then end-of-file: the parent closed the write end`);
+    break;
+  }
+  // (a) packets: the same three writes into a byte-stream pipe (fd 3) and a packet pipe (fd 4).
+  case 'pipe-writer': {
+    const ends = [writableFromFd(3), writableFromFd(4)]; // fd 4 is O_DIRECT: packet mode, detected
+    for (const word of ['one', 'two', 'three']) for (const end of ends) end.write(word);
+    await Promise.all(ends.map((end) => new Promise<void>((done) => end.end(() => done()))));
+    say('wrote "one", "two", "three" (three writes) into each pipe, and exited');
+    break;
+  }
+  // (b) open the FIFO for reading (the parent is waiting for a reader) and print its lines.
+  case 'fifo-reader': {
+    const fifo = await Fifo.openReadable(arg);
+    say(`opened ${arg} for reading`);
+    for await (const line of createInterface({ input: fifo, crlfDelay: Infinity })) say(`got line "${line}"`);
+    say('end-of-file: the writer closed the FIFO');
+    break;
+  }
+  // (c) send messages of several types, then exit: the messages stay in the queue.
+  case 'queue-sender': {
+    const queue = MessageQueue.fromId(Number(arg));
+    await queue.send(4, 'for another consumer'); // first in the queue
+    for (let i = 1; i <= 3; i++) await queue.send(3, `tick ${i}`);
+    for (const line of ['stream line 1', 'stream line 2', '']) await queue.send(5, line); // '' = the end
+    const typed = typedQueue(queue, { point: { type: 6, codec: json<{ x: number; y: number }>() } });
+    await typed.send('point', { x: 1, y: 2 });
+    await typed.send('point', { x: 3, y: 5 });
+    say('sent type 4 x1, type 3 x3, type 5 x3, type 6 (JSON) x2; exiting');
+    queue.close();
+    break;
+  }
+  // (c) block in msgrcv until the parent removes the queue.
+  case 'queue-waiter': {
+    const queue = MessageQueue.fromId(Number(arg));
+    const receiving = queue.receive({ type: 99 });
+    say('waiting for a type-99 message that will never come');
+    process.send?.('waiting');
+    process.disconnect?.();
+    try {
+      await receiving;
+    } catch (err) {
+      say(`receive failed: ${(err as Error).message} (the queue was removed under the wait)`);
+    }
+    queue.close();
+    break;
+  }
+  default:
+    process.stderr.write(`child: unknown role '${role}'\n`);
+    process.exitCode = 2;
+}
