@@ -77,6 +77,11 @@ Napi::Value OpenNonBlocking(const Napi::CallbackInfo& info) {
 class OpenTask : public OneShotTask {
  public:
   OpenTask(std::string path, int flags) : path_(std::move(path)), flags_(flags) {}
+  // An fd opened for an environment that went away before it could take it.
+  void Abandon() override {
+    long fd = TakeUndelivered();
+    if (fd >= 0) close(int(fd));
+  }
 
  protected:
   long Call() override { return open(path_.c_str(), flags_); }

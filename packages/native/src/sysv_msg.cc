@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "errors.h"
 #include "families.h"
@@ -85,6 +86,23 @@ ByteBuf& Scratch() {
   return scratch;
 }
 
+// Gives back scratch space that a huge message made the scratch buffer grow to.
+struct ScratchTrim {
+  ~ScratchTrim() {
+    ByteBuf& s = Scratch();
+    if (s.cap > (1u << 20)) {
+      std::free(s.Release());
+    }
+  }
+};
+
+// The kernel's msgmax now: no message is larger, so no receive needs more room than that.
+size_t KernelMsgmax() {
+  struct msginfo mi;
+  if (msgctl(0, IPC_INFO, reinterpret_cast<struct msqid_ds*>(&mi)) < 0) return 8192;
+  return size_t(mi.msgmax);
+}
+
 int32_t ArgKey(const Napi::CallbackInfo& info, size_t i) {
   // key_t is a signed 32-bit int; ftok() keys print as unsigned hex, so accept both spellings.
   return int32_t(uint32_t(int64_t(ArgInteger(info, i, "key", INT32_MIN, UINT32_MAX))));
@@ -130,6 +148,7 @@ Napi::Value Msgsnd(const Napi::CallbackInfo& info) {
   long type = ArgSendType(info, 1);
   Bytes bytes = ArgBytes(info, 2, "data");
   if (bytes.length > size_t(kMaxMessageSize)) ThrowOutOfRange(info.Env(), "data.length", "<= msgmax", info[2]);
+  ScratchTrim trim;
   ByteBuf& buf = Scratch();
   buf.len = 0;
   if (!buf.Reserve(sizeof(long) + bytes.length)) ThrowSystemError(info.Env(), ENOMEM, "msgsnd");
@@ -149,6 +168,10 @@ Napi::Value MsgsndRecords(const Napi::CallbackInfo& info) {
   int qid = ArgQid(info, 0);
   Bytes bytes = ArgBytes(info, 1, "records");
   uint32_t count = uint32_t(ArgInteger(info, 2, "count", 0, UINT32_MAX));
+  // Work on a private copy: the view may be a SharedArrayBuffer that another thread changes
+  // between validation and use.
+  std::vector<uint8_t> snapshot(bytes.data, bytes.data + bytes.length);
+  bytes.data = snapshot.data();
   // Validate the whole batch before sending any of it.
   size_t off = 0;
   size_t largest = 0;
@@ -166,6 +189,7 @@ Napi::Value MsgsndRecords(const Napi::CallbackInfo& info) {
     off += kHeader + Align8(length);
     if (off > bytes.length) off = bytes.length;
   }
+  ScratchTrim trim;
   ByteBuf& buf = Scratch();
   buf.len = 0;
   if (!buf.Reserve(sizeof(long) + largest)) ThrowSystemError(info.Env(), ENOMEM, "msgsnd");
@@ -198,6 +222,8 @@ Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
   size_t max_size = ArgMaxSize(info, 1);
   long type = ArgReceiveType(info, 2);
   int flags = ArgFlags(info, 3, MSG_EXCEPT | MSG_NOERROR, "a combination of MSG_EXCEPT and MSG_NOERROR");
+  if (max_size > 65536) max_size = std::min(max_size, KernelMsgmax());  // no message is larger
+  ScratchTrim trim;
   ByteBuf& buf = Scratch();
   buf.len = 0;
   bool ok;
@@ -235,7 +261,18 @@ class ReceiverTask : public Task {
     cv_.notify_one();
   }
 
+  // Records taken from the kernel for an environment that went away before it could take
+  // them go back to the queue (at its back) rather than vanish.
+  void Abandon() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    PutBack(outbox_.data, outbox_.len, out_count_);
+    outbox_.len = 0;
+    out_count_ = 0;
+  }
+
   void Execute() override {
+    // No message is larger than msgmax: a larger maxSize would only reserve memory.
+    max_size_ = std::min(max_size_, KernelMsgmax());
     ByteBuf building;
     int err = 0;
     while (err == 0) {
@@ -280,16 +317,52 @@ class ReceiverTask : public Task {
     Napi::Value data = env.Undefined();
     if (count > 0) {
       size_t len = out.len;
-      data = Napi::Buffer<uint8_t>::New(env, out.Release(), len, [](Napi::Env, uint8_t* p) { std::free(p); });
+      if (out.cap > len + (64u << 10)) {  // room reserved for messages that never came
+        void* p = std::realloc(out.data, len);
+        if (p != nullptr) {
+          out.data = static_cast<uint8_t*>(p);
+          out.cap = len;
+        }
+      }
     }
-    dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, final),
-                   Napi::Number::New(env, final ? err : 0), data, Napi::Number::New(env, count)});
+    uint8_t* records = out.data;
+    size_t len = out.len;
+    try {
+      if (count > 0) {
+        data = Napi::Buffer<uint8_t>::New(env, out.Release(), len, [](Napi::Env, uint8_t* p) { std::free(p); });
+      }
+      dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, final),
+                     Napi::Number::New(env, final ? err : 0), data, Napi::Number::New(env, count)});
+    } catch (...) {
+      // JS cannot run any more (environment teardown): the records, still alive until the
+      // Buffer's finalizer, go back to the queue.
+      PutBack(records, len, count);
+    }
   }
 
  private:
+  // msgsnd(IPC_NOWAIT) of `count` records, in order, until one does not fit.
+  void PutBack(const uint8_t* records, size_t len, uint32_t count) {
+    size_t off = 0;
+    ByteBuf msg;
+    for (uint32_t i = 0; i < count && off + kHeader <= len; i++) {
+      uint32_t length;
+      double t;
+      std::memcpy(&length, records + off, 4);
+      std::memcpy(&t, records + off + 8, 8);
+      long type = long(t);
+      msg.len = 0;
+      if (!msg.Reserve(sizeof type + length)) return;
+      std::memcpy(msg.data, &type, sizeof type);
+      std::memcpy(msg.data + sizeof type, records + off + kHeader, length);
+      if (msgsnd(qid_, msg.data, length, IPC_NOWAIT) != 0) return;
+      off += kHeader + Align8(length);
+    }
+  }
+
   void AddCreditLocked(double n) {
     if (n >= 1.8e19) credit_ = UINT64_MAX;
-    else if (credit_ != UINT64_MAX) credit_ += uint64_t(n);
+    else if (credit_ != UINT64_MAX) credit_ = uint64_t(n) > UINT64_MAX - 1 - credit_ ? UINT64_MAX - 1 : credit_ + uint64_t(n);
   }
 
   // Waiter thread: moves a finished batch to the outbox and schedules delivery.
@@ -312,7 +385,7 @@ class ReceiverTask : public Task {
   }
 
   const int qid_;
-  const size_t max_size_;
+  size_t max_size_;  // waiter thread after construction
   const long type_;
   const int flags_;
   const uint32_t batch_;

@@ -212,8 +212,13 @@ void OneShotTask::Execute() {
 
 void OneShotTask::Deliver(Napi::Env env, Napi::Function dispatch, bool final) {
   if (!final) return;
-  dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, true), Napi::Number::New(env, err_),
-                 Napi::Number::New(env, double(result_))});
+  try {
+    dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, true), Napi::Number::New(env, err_),
+                   Napi::Number::New(env, double(result_))});
+    delivered_ = true;
+  } catch (...) {
+    Abandon();  // JS cannot run any more (environment teardown): release the result here
+  }
 }
 
 // ---- EnvState ----
@@ -237,6 +242,16 @@ Napi::Value EnvState::SetDispatcher(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// No C++ exception may leave a thread-safe function's callback. The JS dispatcher catches
+// what handlers throw, so a failing call means JS cannot run (environment teardown).
+static void DeliverGuarded(Task* task, Napi::Env env, Napi::Function dispatch, bool final) {
+  try {
+    task->Deliver(env, dispatch, final);
+  } catch (...) {
+    task->Abandon();
+  }
+}
+
 // Runs in the JS thread; `env` is null when the function is being torn down.
 void EnvState::CallJs(Napi::Env env, Napi::Function dispatch, EnvState* self, std::shared_ptr<Task>* data) {
   std::shared_ptr<Task> task = std::move(*data);
@@ -251,7 +266,7 @@ void EnvState::CallJs(Napi::Env env, Napi::Function dispatch, EnvState* self, st
   if (!final) {
     if (self->tasks_.count(task->id_) == 0) return;
     task->post_pending_.store(false, std::memory_order_release);
-    task->Deliver(env, dispatch, false);
+    DeliverGuarded(task.get(), env, dispatch, false);
     return;
   }
   // Final: the thread is done; nothing more will be posted. Remove before calling JS so that
@@ -259,7 +274,7 @@ void EnvState::CallJs(Napi::Env env, Napi::Function dispatch, EnvState* self, st
   self->tasks_.erase(task->id_);
   if (task->refed_) self->AdjustRef(env, -1);
   task->post_pending_.store(false, std::memory_order_release);
-  task->Deliver(env, dispatch, true);
+  DeliverGuarded(task.get(), env, dispatch, true);
 }
 
 void EnvState::AdjustRef(Napi::Env env, int delta) {
@@ -271,8 +286,11 @@ void EnvState::AdjustRef(Napi::Env env, int delta) {
 
 uint32_t EnvState::Start(Napi::Env env, std::shared_ptr<Task> task) {
   if (!has_tsfn_) throw Napi::Error::New(env, "rxipc: the native addon was loaded without its dispatcher");
-  uint32_t id = next_id_++;
-  if (next_id_ == 0 || next_id_ > 0x7fffffff) next_id_ = 1;
+  uint32_t id;
+  do {  // ids wrap at 2^31: never reuse one that is still live
+    id = next_id_++;
+    if (next_id_ > 0x7fffffff) next_id_ = 1;
+  } while (tasks_.count(id) != 0);
   task->env_ = this;
   task->id_ = id;
   tasks_[id] = task;
@@ -329,6 +347,9 @@ void EnvState::Cleanup(EnvState* self) {
     std::unique_lock<std::mutex> lock(self->mu_);
     self->cv_.wait(lock, [&] { return self->running_ == 0; });
   }
+  // Every thread let go: results that were never delivered are released here, on the main
+  // thread, rather than whenever the thread-safe function frees its queue (if ever).
+  for (auto& entry : self->tasks_) entry.second->Abandon();
   if (self->has_tsfn_) {
     self->tsfn_.Abort();
     self->has_tsfn_ = false;

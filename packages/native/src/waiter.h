@@ -53,6 +53,10 @@ class Task : public std::enable_shared_from_this<Task> {
   // no limit). Tasks without flow control ignore it.
   virtual void AddCredit(double n) {}
 
+  // Main thread, environment teardown, after Execute returned: whatever this Task still
+  // holds for JS will never be delivered; release it (close an fd, put messages back).
+  virtual void Abandon() {}
+
   bool Cancelled() const { return cancel_.load(std::memory_order_acquire); }
   uint32_t id() const { return id_; }
 
@@ -94,10 +98,18 @@ class OneShotTask : public Task {
  protected:
   // Waiter thread. Returns >= 0 on success, or -1 with errno set.
   virtual long Call() = 0;
+  // The successful result that never reached JS (its environment went away), or -1; the
+  // caller now owns it (a FIFO fd to close).
+  long TakeUndelivered() {
+    long r = delivered_ || err_ != 0 ? -1 : result_;
+    delivered_ = true;
+    return r;
+  }
 
  private:
   long result_ = -1;
   int err_ = ECANCELED;  // until Execute says otherwise (it is skipped when cancelled early)
+  bool delivered_ = false;
 };
 
 // Per-environment state (instance data). Main thread unless noted.
