@@ -1,9 +1,12 @@
+import { constants as osConstants } from 'node:os';
+
 import { native, type SystemErrorFields } from '@rxipc/native';
 
 /** An error from the kernel, shaped the way Node shapes its own: `code`, `errno`, `syscall`, `path`. */
 export type SystemError = Error & SystemErrorFields;
 
-const ERRNO = { ECANCELED: 125, ETIMEDOUT: 110, EIDRM: 43, EINVAL: 22 } as const;
+const { ECANCELED, ETIMEDOUT, EIDRM, EINVAL } = osConstants.errno;
+const ERRNO = { ECANCELED, ETIMEDOUT, EIDRM, EINVAL } as const;
 export { ERRNO as errnos };
 
 /** Builds the system error the addon would throw for `errno` (positive) in `syscall`. */
@@ -11,7 +14,12 @@ export function systemError(errno: number, syscall: string, path?: string): Syst
   return path === undefined ? native.makeSystemError(errno, syscall) : native.makeSystemError(errno, syscall, path);
 }
 
-/** True when `err` is a system error, optionally with the given `code`. */
+/**
+ * True when `err` is a system error, optionally with the given `code`.
+ *
+ * @example
+ * try { q.trySend(1, 'x'); } catch (err) { if (isSystemError(err, 'EIDRM')) console.log('queue removed'); }
+ */
 export function isSystemError(err: unknown, code?: string): err is SystemError {
   return (
     err instanceof Error &&
@@ -21,7 +29,13 @@ export function isSystemError(err: unknown, code?: string): err is SystemError {
   );
 }
 
-/** Node's AbortError: `name` 'AbortError', `code` 'ABORT_ERR', the signal's reason as `cause`. */
+/**
+ * Node's AbortError: `name` 'AbortError', `code` 'ABORT_ERR', the signal's reason as `cause`.
+ * Every rxipc wait rejects with one when its `signal` aborts.
+ *
+ * @example
+ * await q.receive({ signal }).catch((err) => { if (err.name !== 'AbortError') throw err; });
+ */
 export function abortError(signal?: AbortSignal): Error {
   const err = new Error('The operation was aborted', signal ? { cause: signal.reason } : undefined);
   err.name = 'AbortError';

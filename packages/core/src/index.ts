@@ -51,7 +51,6 @@ export {
   type ReceiveSelector,
   type SendOptions,
 } from './sysv/message-queue.js';
-export { Receiver, type ReceiverSink } from './sysv/receiver.js';
 export {
   MessageReadStream,
   MessageWriteStream,

@@ -42,6 +42,7 @@ export class PendingTask {
     let timer: NodeJS.Timeout | undefined;
     if (signal) signal.addEventListener('abort', onAbort, { once: true });
     if (timeout !== undefined) timer = setTimeout(() => this.cancel('timeout'), timeout);
+    if (signal?.aborted) this.cancel('abort'); // 'abort' never fires for a signal aborted already
     this.#cleanup = () => {
       signal?.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);

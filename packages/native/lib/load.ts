@@ -13,6 +13,9 @@ export const nativePath = join(root, 'build', 'Release', 'rxipc.node');
 /**
  * Loads the addon from a package root with node-gyp-build (build/Release, then prebuilds/).
  * A missing binary fails with a to-do list: the paths tried and the command that builds it.
+ *
+ * @example
+ * const binding = loadBinding('/path/to/node_modules/@rxipc/native');
  */
 export function loadBinding(packageRoot: string): NativeBinding {
   const require = createRequire(import.meta.url);
@@ -20,6 +23,8 @@ export function loadBinding(packageRoot: string): NativeBinding {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
     return nodeGypBuild(packageRoot);
   } catch (cause) {
+    // Only a missing binary is "not built"; a binary that fails to load says why itself.
+    if (!String((cause as Error)?.message).startsWith('No native build was found')) throw cause;
     const err = new Error(
       `rxipc: the native addon is not built (looked for ${join(packageRoot, 'build', 'Release', 'rxipc.node')} ` +
         `and ${join(packageRoot, 'prebuilds')}).\n` +
@@ -31,5 +36,10 @@ export function loadBinding(packageRoot: string): NativeBinding {
   }
 }
 
-/** The raw binding. Loading it has no side effect beyond installing the waiter dispatcher. */
+/**
+ * The raw binding (tasks.ts installs the waiter dispatcher on first import of the package).
+ *
+ * @example
+ * const [readFd, writeFd] = native.pipe2(native.constants.O_CLOEXEC);
+ */
 export const native: NativeBinding = loadBinding(root);

@@ -10,7 +10,16 @@ const dispatch: Dispatch = (id, final, errno, a, b) => {
   const handler = handlers.get(id);
   if (handler === undefined) return;
   if (final) handlers.delete(id);
-  handler(final, errno, a, b);
+  try {
+    handler(final, errno, a, b);
+  } catch (err) {
+    // A throwing handler is the program's bug: report it the way a throwing event listener
+    // is reported (an uncaught exception), and never let it look like a failed delivery to
+    // the addon, which would then release the result as undeliverable.
+    process.nextTick(() => {
+      throw err;
+    });
+  }
 };
 
 native.setDispatcher(dispatch);
@@ -18,6 +27,10 @@ native.setDispatcher(dispatch);
 /**
  * Routes waiter-task results to their handlers. Each environment (main thread or worker)
  * has its own registry, like the addon's own state.
+ *
+ * @example
+ * const id = tasks.start(() => native.openWait('/tmp/f', native.constants.O_WRONLY), (final, errno, fd) => {});
+ * tasks.cancel(id); // the handler still gets the final result (errno ECANCELED, or an fd to close)
  */
 export const tasks = {
   /** Registers `handler` for the task `start()` creates; returns the task id. */

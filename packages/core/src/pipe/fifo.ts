@@ -17,7 +17,7 @@ import {
 import { PendingTask } from '../wait.js';
 import { closeQuietly, PipeReadable, PipeWritable } from './pipe.js';
 
-const { O_RDONLY, O_WRONLY, O_CLOEXEC } = native.constants;
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CLOEXEC } = native.constants;
 
 export interface FifoCreateOptions {
   /** Permission bits (before the umask). Default 0o600: never world-writable unless asked. */
@@ -84,6 +84,11 @@ async function openWaiting(path: string, flags: number, opts: FifoOpenOptions): 
   throw systemError(errno, 'open', path);
 }
 
+export type FifoEvents = {
+  /** close() ran (after removing the FIFO, if `removeOnClose`). */
+  close: () => void;
+};
+
 /**
  * A named pipe (FIFO) in the file system, and the ways to open it. Opening never blocks the
  * event loop or the libuv thread pool: a wait for the peer runs on a waiter thread and can
@@ -96,11 +101,6 @@ async function openWaiting(path: string, flags: number, opts: FifoOpenOptions): 
  * r.on('data', (b) => console.log(b.toString()));
  * r.on('end', () => fifo.close());
  */
-export type FifoEvents = {
-  /** close() ran (after removing the FIFO, if `removeOnClose`). */
-  close: () => void;
-};
-
 export class Fifo extends (EventEmitter as new () => TypedEmitterModule.default<FifoEvents>) {
   readonly path: string;
   readonly removeOnClose: boolean;
@@ -167,17 +167,17 @@ export class Fifo extends (EventEmitter as new () => TypedEmitterModule.default<
     validateAbortSignal(opts.signal, 'options.signal');
     validateTimeout(opts.timeout, 'options.timeout');
     if (opts.signal?.aborted) throw abortError(opts.signal);
-    const fd = native.openNonBlocking(path, O_RDONLY | O_CLOEXEC);
-    assertFifo(fd, path);
-    let keeper: number;
+    // Opened for reading and writing (Linux allows it on a FIFO, and it never waits): as a
+    // writer of its own, the reader never sees end-of-stream between two writers.
+    let fd: number;
     try {
-      // Our own writer: the reader never sees end-of-stream between two writers.
-      keeper = native.openNonBlocking(path, O_WRONLY | O_CLOEXEC);
+      fd = native.openNonBlocking(path, O_RDWR | O_CLOEXEC);
     } catch (err) {
-      closeQuietly(fd);
+      if ((err as { code?: string }).code === 'EISDIR') throw notFifoError(path, 'a directory');
       throw err;
     }
-    return new PipeReadable(fd, { ...hwm, onClose: () => closeQuietly(keeper) });
+    assertFifo(fd, path);
+    return new PipeReadable(fd, hwm);
   }
 
   /**

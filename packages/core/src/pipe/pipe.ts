@@ -20,8 +20,6 @@ export interface FdStreamOptions {
   packet?: boolean;
   /** Readable side: how many bytes (or packets) to buffer before pausing the kernel reads. */
   highWaterMark?: number;
-  /** Closing the stream closes the fd (default true). */
-  autoClose?: boolean;
 }
 
 /**
@@ -39,10 +37,9 @@ export class PipeReadable extends Socket {
   readonly fd: number;
   /** Whether this end is in packet mode (object mode, one chunk per packet). */
   readonly packet: boolean;
-  #onClose: (() => void) | undefined;
 
   /** @internal use createPipe(), readableFromFd() or Fifo.openReadable(). */
-  constructor(fd: number, opts: FdStreamOptions & { onClose?: () => void } = {}) {
+  constructor(fd: number, opts: FdStreamOptions = {}) {
     const packet = opts.packet ?? false;
     super({
       fd,
@@ -62,8 +59,6 @@ export class PipeReadable extends Socket {
     }
     this.fd = fd;
     this.packet = packet;
-    this.#onClose = opts.onClose;
-    if (this.#onClose) this.once('close', this.#onClose);
   }
 
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {
@@ -117,7 +112,7 @@ export class PipeWritable extends Socket {
   readonly packet: boolean;
 
   /** @internal use createPipe(), writableFromFd() or Fifo.openWritable(). */
-  constructor(fd: number, opts: FdStreamOptions & { onClose?: () => void } = {}) {
+  constructor(fd: number, opts: FdStreamOptions = {}) {
     const packet = opts.packet ?? false;
     super({ fd, readable: false, writable: true, allowHalfOpen: false } as ConstructorParameters<typeof Socket>[0]);
     this.fd = fd;
@@ -126,15 +121,19 @@ export class PipeWritable extends Socket {
       // writev would merge several writes into one packet: one write(2) per chunk instead.
       (this as unknown as { _writev: null })._writev = null;
     }
-    if (opts.onClose) this.once('close', opts.onClose);
   }
 
-  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (!this.packet || chunk.length <= PIPE_BUF) {
-      super._write(chunk, encoding, callback);
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.packet) {
+      super._write(chunk as Buffer, encoding, callback);
       return;
     }
+    // Strings arrive undecoded (decodeStrings: false): their byte length decides the split.
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+    if (buf.length <= PIPE_BUF) {
+      super._write(buf, 'buffer' as BufferEncoding, callback);
+      return;
+    }
     let offset = 0;
     const next = (err?: Error | null): void => {
       if (err || offset >= buf.length) {
@@ -205,7 +204,12 @@ export function createPipe(options?: PipeOptions): Pipe {
   };
 }
 
-/** /proc/sys/fs/pipe-max-size: the largest capacity an unprivileged process may set. */
+/**
+ * /proc/sys/fs/pipe-max-size: the largest capacity an unprivileged process may set.
+ *
+ * @example
+ * setPipeCapacity(writable, pipeMaxSize());
+ */
 export function pipeMaxSize(): number {
   return Number.parseInt(readFileSync('/proc/sys/fs/pipe-max-size', 'utf8'), 10);
 }
@@ -257,11 +261,10 @@ export function setPipeCapacity(end: number | { fd: number }, size: number): num
  */
 export function readableFromFd(fd: number, options?: FdStreamOptions): PipeReadable {
   validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
-  const opts = validateOptions<FdStreamOptions>(options);
+  const opts = validateFdStreamOptions(options);
   const flags = native.getFileFlags(fd);
   if ((flags & O_ACCMODE) === O_WRONLY) throw outOfRange('fd', 'a file descriptor open for reading', fd);
-  const packet = opts.packet ?? (flags & O_DIRECT) !== 0;
-  return new PipeReadable(fd, { ...opts, packet });
+  return new PipeReadable(fd, { ...opts, packet: opts.packet ?? false });
 }
 
 /**
@@ -273,11 +276,19 @@ export function readableFromFd(fd: number, options?: FdStreamOptions): PipeReada
  */
 export function writableFromFd(fd: number, options?: FdStreamOptions): PipeWritable {
   validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
-  const opts = validateOptions<FdStreamOptions>(options);
+  const opts = validateFdStreamOptions(options);
   const flags = native.getFileFlags(fd);
   if ((flags & O_ACCMODE) === O_RDONLY) throw outOfRange('fd', 'a file descriptor open for writing', fd);
   const packet = opts.packet ?? (flags & O_DIRECT) !== 0;
   return new PipeWritable(fd, { packet });
+}
+
+function validateFdStreamOptions(options: unknown): FdStreamOptions {
+  const opts = validateOptions<FdStreamOptions>(options);
+  const out: FdStreamOptions = {};
+  if (opts.packet !== undefined) out.packet = validateBoolean(opts.packet, 'options.packet');
+  if (opts.highWaterMark !== undefined) out.highWaterMark = validateInteger(opts.highWaterMark, 'options.highWaterMark', 0, 2 ** 31 - 1);
+  return out;
 }
 
 /** @internal */

@@ -22,13 +22,18 @@ export interface MessageWriteStreamOptions {
  * Messages of a System V queue as an object-mode Readable (see MessageQueue.createReadStream).
  * Backpressure reaches the kernel: the receiver thread takes only as many messages as the
  * stream has room for. Destroying the stream puts the messages it holds but never handed
- * out back into the queue.
+ * out back into the queue (at its back). close() of the queue ends the stream; removal
+ * destroys it with EIDRM.
+ *
+ * @example
+ * q.createReadStream({ type: 3 }).on('data', ({ type, data }) => console.log(type, data));
  */
 export class MessageReadStream extends Readable {
   readonly queue: MessageQueue;
   readonly #selector: ValidSelector;
   #receiver: Receiver | undefined;
   #inflight = 0;
+  #ending = false;
   #refed = true;
   #untrack: (() => void) | undefined;
 
@@ -57,20 +62,43 @@ export class MessageReadStream extends Readable {
       this.#receiver = this.queue._receiver(this.#selector, Math.min(256, this.readableHighWaterMark), want, {
         messages: (batch) => {
           this.#inflight -= batch.length;
-          for (const m of batch) this.push(m);
+          for (let i = 0; i < batch.length; i++) {
+            // Destroyed (or ended by close()) by a consumer of an earlier message of this
+            // batch: push() would silently drop the rest, so it goes back to the queue.
+            if (this.destroyed || this.#ending) {
+              this.queue._putBack(batch.slice(i));
+              return;
+            }
+            try {
+              this.push(batch[i]);
+            } catch (err) {
+              this.queue._putBack(batch.slice(i + 1)); // a 'data' listener threw
+              throw err;
+            }
+          }
         },
         end: (err) => {
           this.#untrack?.();
           if (err) this.destroy(err);
-          else if (!this.destroyed) this.destroy();
+          else this.#end();
         },
       });
       // unref() may come before the first read made the receiver.
       if (!this.#refed) this.#receiver.ref(false);
-      this.#untrack = this.queue._track({ cancel: (removed) => this.destroy(removed) });
+      // close() of the queue ends the stream (what it holds can still be read); remove()
+      // destroys it with EIDRM.
+      this.#untrack = this.queue._track({ cancel: (removed) => (removed ? this.destroy(removed) : this.#end()) });
     } catch (err) {
       this.destroy(err as Error);
     }
+  }
+
+  /** No more messages will be taken from the kernel; the stream ends once drained. */
+  #end(): void {
+    if (this.#ending || this.destroyed) return;
+    this.#ending = true;
+    this.#receiver?.close();
+    this.push(null);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -78,7 +106,7 @@ export class MessageReadStream extends Readable {
     this.#untrack?.();
     // Messages pushed but never read go back to the queue rather than vanish.
     const held = heldMessages(this);
-    if (held.length > 0 && !this.readableEnded) this.queue._putBack(held);
+    if (held.length > 0) this.queue._putBack(held);
     callback(error);
   }
 
@@ -108,6 +136,10 @@ type Chunk = Payload | { type: number; data: Payload };
 /**
  * An object-mode Writable that sends each chunk as one message (see
  * MessageQueue.createWriteStream). Chunks written together are sent as one batch.
+ *
+ * @example
+ * const w = q.createWriteStream({ type: 1 });
+ * w.write('one'); w.end('two');
  */
 export class MessageWriteStream extends Writable {
   readonly queue: MessageQueue;

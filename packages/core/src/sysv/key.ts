@@ -2,7 +2,13 @@ import { native } from '@rxipc/native';
 
 import { validateInteger, validatePath } from '../validate.js';
 
-/** The key that always makes a new, unnamed IPC object (0). */
+/**
+ * The key that always makes a new, unnamed IPC object (0). Share it with a child by its id.
+ *
+ * @example
+ * const q = MessageQueue.open(IPC_PRIVATE, { create: true });
+ * spawn(process.execPath, ['child.js', String(q.id)]); // child: MessageQueue.fromId(id)
+ */
 export const IPC_PRIVATE = 0;
 
 /**

@@ -122,6 +122,8 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
   readonly #sends: QueuedSend[] = [];
   #pumping = false;
   readonly #pending = new Set<Cancellable>();
+  readonly #putBacks: Message[] = [];
+  #puttingBack = false;
 
   private constructor(id: number, key: number | undefined) {
     super();
@@ -454,18 +456,40 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
 
   /**
    * @internal Returns messages that were taken out of the kernel for a consumer that is
-   * gone. They go to the back of the queue; if it is full, they wait (never dropped while
-   * the queue exists).
+   * gone. They go to the back of the queue, in their order; if it is full, they wait on a
+   * waiter thread (keeping the process alive) until there is room. Only the queue's removal
+   * drops them: there is nowhere left to put them.
    */
   _putBack(batch: Message[]): void {
-    for (const m of batch) {
-      try {
-        if (native.msgsnd(this.id, m.type, m.data)) continue;
-      } catch {
-        return; // the queue is gone: there is nowhere to put them
+    this.#putBacks.push(...batch);
+    if (!this.#puttingBack) void this.#drainPutBacks();
+  }
+
+  async #drainPutBacks(): Promise<void> {
+    this.#puttingBack = true;
+    try {
+      while (this.#putBacks.length > 0) {
+        const m = this.#putBacks[0]!;
+        let sent: boolean;
+        try {
+          sent = native.msgsnd(this.id, m.type, m.data);
+        } catch (err) {
+          if (this.#normalize(err as SystemError).code === 'EIDRM') break;
+          // Not removed, yet it refuses the message (permissions or msgmax changed since it
+          // was received): say so rather than lose it silently, and go on with the rest.
+          process.emitWarning(`rxipc: could not put a message back into queue ${this.id}: ${(err as Error).message}`);
+          this.#putBacks.shift();
+          continue;
+        }
+        if (!sent) {
+          const { errno } = await new PendingTask(() => native.msgsndStart(this.id, m.type, m.data)).result;
+          if (errno !== 0 && this.#normalize(systemError(errno, 'msgsnd')).code === 'EIDRM') break;
+        }
+        this.#putBacks.shift();
       }
-      const task = new PendingTask(() => native.msgsndStart(this.id, m.type, m.data));
-      task.ref(false);
+    } finally {
+      this.#putBacks.length = 0;
+      this.#puttingBack = false;
     }
   }
 

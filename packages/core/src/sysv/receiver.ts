@@ -43,14 +43,17 @@ export class Receiver {
     this.#id = tasks.start(
       () => native.msgrcvStart(spec.msqid, spec.maxSize, spec.type, spec.flags, spec.batch, spec.credit, spec.once ?? false),
       (final, errno, records, count) => {
-        if ((count as number) > 0) {
-          const batch = parseRecords(records as Buffer, count as number);
-          if (this.#closed) putBack(batch);
-          else sink.messages(batch);
-        }
-        if (final) {
-          this.#ended = true;
-          sink.end(errno === 0 ? undefined : systemError(errno, 'msgrcv'));
+        try {
+          if ((count as number) > 0) {
+            const batch = parseRecords(records as Buffer, count as number);
+            if (this.#closed) putBack(batch);
+            else sink.messages(batch);
+          }
+        } finally {
+          if (final) {
+            this.#ended = true;
+            sink.end(errno === 0 ? undefined : systemError(errno, 'msgrcv'));
+          }
         }
       },
     );

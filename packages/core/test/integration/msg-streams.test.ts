@@ -105,15 +105,64 @@ describe('createReadStream', () => {
     expect(left.length + consumed.length).toBe(sent.length);
   });
 
-  it('close() of the queue destroys its streams', async () => {
+  it('close() of the queue ends its streams: what they hold is still read, then end', async () => {
     const q = queues.create();
-    const stream = q.createReadStream();
-    stream.resume();
+    for (let i = 0; i < 5; i++) q.trySend(1, `m${i}`);
+    const stream = q.createReadStream({ highWaterMark: 5 });
+    await once(stream, 'readable');
     await sleep(10);
-    const closed = once(stream, 'close');
     q.close();
-    await closed;
-    expect(stream.destroyed).toBe(true);
+    const got: string[] = [];
+    for await (const m of stream) got.push((m as Message).data.toString()); // no ERR_STREAM_PREMATURE_CLOSE
+    expect(got).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+  });
+
+  it('a consumer that destroys the stream in the middle of a batch loses nothing: the rest goes back', async () => {
+    const q = queues.create();
+    const sent = Array.from({ length: 40 }, (_, i) => `m${i}`);
+    for (const d of sent) q.trySend(1, d);
+    const stream = q.createReadStream();
+    const got: string[] = [];
+    stream.on('data', (m: Message) => {
+      got.push(m.data.toString());
+      if (got.length === 3) stream.destroy();
+    });
+    await once(stream, 'close');
+    await waitUntil(() => tasks.pending === 0, 'the receiver to end');
+    const left = drain(q).map((m) => m.data.toString());
+    expect(got).toHaveLength(3);
+    expect([...got, ...left].sort()).toEqual([...sent].sort());
+  });
+
+  it("a 'data' listener that throws loses no message: the rest of its batch goes back", async () => {
+    const q = queues.create();
+    const sent = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    for (const d of sent) q.trySend(1, d);
+    const uncaught: unknown[] = [];
+    const listeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const stream = q.createReadStream();
+      const got: string[] = [];
+      let thrown = false;
+      stream.on('data', (m: Message) => {
+        got.push(m.data.toString());
+        if (got.length === 2 && !thrown) {
+          thrown = true;
+          throw new Error('consumer bug');
+        }
+      });
+      await waitUntil(() => got.length === sent.length, 'every message, the put-back ones too');
+      stream.destroy();
+      expect([...got].sort()).toEqual([...sent].sort());
+      await waitUntil(() => uncaught.length === 1, 'the throw to surface as an uncaught exception');
+      expect(uncaught[0]).toMatchObject({ message: 'consumer bug' });
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const l of listeners) process.on('uncaughtException', l);
+    }
   });
 });
 
