@@ -1,4 +1,10 @@
-/** Turns values into message payloads and back. */
+/**
+ * Turns values into message payloads and back. `decode` may throw: a typed queue reports
+ * that as a `DecodeError`.
+ *
+ * @example
+ * const decimal: Codec<number> = { encode: (n) => String(n), decode: (data) => Number(data.toString()) };
+ */
 export interface Codec<T> {
   encode(value: T): Uint8Array | string;
   decode(data: Buffer): T;

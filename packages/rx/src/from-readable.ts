@@ -6,7 +6,8 @@ import { Observable } from 'rxjs';
  * The chunks of a Readable (a pipe end, a FIFO, any Node stream) as a cold Observable.
  * Unsubscribing destroys the stream, which closes its fd, even if no data ever arrived
  * (unlike RxJS's `from(asyncIterable)`, which cannot release an idle source).
- * The stream is subscribed at most once: a second subscriber gets an error.
+ * The stream is subscribed at most once: a second subscriber gets an error. A stream that
+ * already ended or was destroyed completes at once (errors with its error, if it failed).
  *
  * @example
  * const { readable, writable } = createPipe();
@@ -20,6 +21,16 @@ export function fromReadable<T = Buffer>(stream: Readable): Observable<T> {
       return undefined;
     }
     used = true;
+    // A stream that is already over emits nothing more ('end', 'error' and 'close' are
+    // behind it): say so now. Teardown still destroys it, releasing its fd.
+    if (stream.errored) {
+      subscriber.error(stream.errored);
+      return () => stream.destroy();
+    }
+    if (stream.readableEnded || stream.destroyed) {
+      subscriber.complete();
+      return () => stream.destroy();
+    }
     const onData = (chunk: T) => subscriber.next(chunk);
     const onEnd = () => subscriber.complete();
     const onError = (err: Error) => subscriber.error(err);

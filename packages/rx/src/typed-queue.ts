@@ -1,33 +1,63 @@
 import type { Message, MessageQueue, SendOptions } from '@rxipc/core';
-import { map, Observable, Subject } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 
 import type { Codec } from './codecs.js';
 import { messages, type MessagesOptions } from './messages.js';
-import { sendTo } from './send-to.js';
+import { sendEach } from './send-to.js';
 
-/** A message kind: its System V type and how its payload is encoded. */
+/**
+ * A message kind: its System V type and how its payload is encoded.
+ *
+ * @example
+ * const order: MessageKind<{ id: number }> = { type: 1, codec: json() };
+ */
 export interface MessageKind<T> {
   type: number;
   codec: Codec<T>;
 }
 
+/**
+ * Names mapped to message kinds; each kind has its own type.
+ *
+ * @example
+ * const schema = { order: { type: 1, codec: json<Order>() }, note: { type: 2, codec: utf8() } } satisfies Schema;
+ */
 export type Schema = Record<string, MessageKind<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** The value type of a schema entry. */
+/**
+ * The value type of a schema entry.
+ *
+ * @example
+ * type Note = ValueOf<typeof schema, 'note'>; // string
+ */
 export type ValueOf<S extends Schema, K extends keyof S> = S[K] extends MessageKind<infer T> ? T : never;
 
-/** A message whose payload its codec could not decode. The message was consumed. */
+/**
+ * A message whose payload its codec could not decode: `kind` names the schema entry,
+ * `received` is the message as it came (consumed: it is no longer in the queue), and
+ * `cause` is what the codec threw. Reported on `TypedQueue.decodeErrors`.
+ *
+ * @example
+ * typed.decodeErrors.subscribe((e) => console.warn(e.kind, e.received.data, e.cause));
+ */
 export class DecodeError extends Error {
   readonly code = 'ERR_RXIPC_DECODE';
   constructor(
     readonly kind: string,
-    readonly message_: Message,
+    readonly received: Message,
     cause: unknown,
   ) {
-    super(`cannot decode a '${kind}' message (type ${message_.type}, ${message_.data.length} bytes)`, { cause });
+    super(`cannot decode a '${kind}' message (type ${received.type}, ${received.data.length} bytes)`, { cause });
   }
 }
 
+/**
+ * What `typedQueue` returns: the queue's sends and receives, typed by the schema.
+ *
+ * @example
+ * const typed: TypedQueue<typeof schema> = typedQueue(q, schema);
+ * typed.messages('note').subscribe((text) => console.log(text));
+ */
 export interface TypedQueue<S extends Schema> {
   readonly queue: MessageQueue;
   readonly schema: S;
@@ -37,7 +67,10 @@ export interface TypedQueue<S extends Schema> {
   send<K extends keyof S & string>(kind: K, value: ValueOf<S, K>, options?: SendOptions): Promise<void>;
   /** Encodes and sends without waiting: false if the queue is full. */
   trySend<K extends keyof S & string>(kind: K, value: ValueOf<S, K>): boolean;
-  /** An operator sending each value as `kind`, waiting when the queue is full. */
+  /**
+   * An operator sending each value as `kind`, in order, re-emitting it once it is in the
+   * queue; values wait in memory while the queue is full (as with `sendTo`).
+   */
   sendAll<K extends keyof S & string>(kind: K): (source: Observable<ValueOf<S, K>>) => Observable<ValueOf<S, K>>;
   /**
    * Every message that failed to decode, from any subscription. A decode failure never
@@ -79,8 +112,9 @@ export function typedQueue<const S extends Schema>(queue: MessageQueue, schema: 
     decodeErrors: decodeErrors.asObservable(),
     messages(name, options) {
       const kind = kindOf(name);
+      const raw = messages(queue, { ...options, type: kind.type, except: false }); // validates now
       return new Observable((subscriber) =>
-        messages(queue, { ...options, type: kind.type }).subscribe({
+        raw.subscribe({
           next: (m) => {
             let value: ValueOf<S, typeof name>;
             try {
@@ -106,24 +140,7 @@ export function typedQueue<const S extends Schema>(queue: MessageQueue, schema: 
     },
     sendAll(name) {
       const kind = kindOf(name);
-      return (source) => {
-        return new Observable((subscriber) => {
-          const values: Array<ValueOf<S, typeof name>> = [];
-          return source
-            .pipe(
-              map((v) => {
-                values.push(v);
-                return kind.codec.encode(v);
-              }),
-              sendTo(queue, { type: kind.type }),
-            )
-            .subscribe({
-              next: () => subscriber.next(values.shift() as ValueOf<S, typeof name>),
-              error: (err) => subscriber.error(err),
-              complete: () => subscriber.complete(),
-            });
-        });
-      };
+      return sendEach(queue, kind.type, (value: ValueOf<S, typeof name>) => kind.codec.encode(value));
     },
   };
 }

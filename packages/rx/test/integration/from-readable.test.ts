@@ -86,6 +86,50 @@ describe('fromReadable()', () => {
     writable.destroy();
   });
 
+  describe('a stream that is already over when subscribed', () => {
+    // Not `closed()`: `closed` is true as soon as destroy() returns, 'close' comes later.
+    const closeEvent = (s: PipeReadable) => new Promise<void>((r) => s.once('close', () => r()));
+    /** The notifications of one subscription, waited for briefly (a hang fails fast). */
+    const notifications = async (obs: ReturnType<typeof fromReadable>) => {
+      const seen: unknown[] = [];
+      obs.subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e), complete: () => seen.push('complete') });
+      await waitUntil(() => seen.length > 0, { timeout: 1000, message: 'a notification' });
+      return seen;
+    };
+
+    it('ended: completes at once and closes the fd', async () => {
+      const { readable, writable } = createPipe();
+      const over = closeEvent(readable);
+      readable.resume();
+      writable.end('gone already');
+      await over; // 'end', then 'close' (autoDestroy): nothing more will ever be emitted
+      expect(readable.readableEnded).toBe(true);
+      expect(await notifications(fromReadable(readable))).toEqual(['complete']);
+      await closed(readable);
+      expect(readable.destroyed).toBe(true);
+    });
+
+    it('destroyed: completes at once', async () => {
+      const { readable, writable } = createPipe();
+      const over = closeEvent(readable);
+      readable.destroy();
+      await over;
+      expect(await notifications(fromReadable(readable))).toEqual(['complete']);
+      writable.destroy();
+    });
+
+    it('destroyed with an error: errors with that error', async () => {
+      const { readable, writable } = createPipe();
+      const failure = Object.assign(new Error('boom'), { code: 'EBOOM' });
+      readable.on('error', () => {}); // its owner saw the error
+      const over = closeEvent(readable);
+      readable.destroy(failure);
+      await over;
+      expect(await notifications(fromReadable(readable))).toEqual([failure]);
+      writable.destroy();
+    });
+  });
+
   it('a second subscription is an error (a stream can be consumed once)', async () => {
     const { readable, writable } = createPipe();
     const obs = fromReadable(readable);

@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import type { Message } from '@rxipc/core';
 import { native, tasks } from '@rxipc/native';
 import { messages } from '@rxipc/rx';
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -16,6 +16,7 @@ import {
   runChild,
   shortWaiterIdle,
   sleep,
+  startChild,
   threadCount,
   useQueues,
   waitUntil,
@@ -79,6 +80,83 @@ describe('messages()', () => {
     const q = queues.create();
     expect(() => messages(q, { type: 1.5 })).toThrow(RangeError);
     expect(() => messages(q, { type: -1, except: true })).toThrow(TypeError);
+  });
+
+  it('validates batch and unref eagerly, at creation, in one voice', () => {
+    const q = queues.create();
+    for (const batch of [0, 65537, 1.5, -1, NaN]) {
+      expect(() => messages(q, { batch }), `batch ${batch}`).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    }
+    expect(() => messages(q, { batch: '16' as unknown as number })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => messages(q, { unref: 1 as unknown as boolean })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => messages(q, null as unknown as object)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => messages(q, { batch: 1 })).not.toThrow();
+    expect(() => messages(q, { batch: 65536, unref: true })).not.toThrow();
+  });
+
+  it('a blocked subscriber stops the draining: at most 2 x batch messages leave the kernel ahead of delivery', async () => {
+    const q = queues.create();
+    const N = 1000;
+    const batch = 8;
+    for (let i = 0; i < N; i++) expect(q.trySend(1, String(i))).toBe(true);
+    let delivered = 0;
+    let worstAhead = 0;
+    let qnumWhileBlocked = N;
+    const got = await lastValueFrom(
+      messages(q, { batch }).pipe(
+        tap(() => {
+          if (delivered === 0) {
+            // Hold the first delivery (and the event loop) while the waiter thread runs on.
+            const start = performance.now();
+            while (performance.now() - start < 100 && q.stat().qnum >= N - 2 * batch);
+            qnumWhileBlocked = q.stat().qnum;
+          }
+          // Taken out of the kernel but not yet handed over, counting this one as handed over
+          // only once its delivery is complete (credit comes back after the loop).
+          worstAhead = Math.max(worstAhead, N - q.stat().qnum - delivered);
+          delivered++;
+        }),
+        take(N),
+        toArray(),
+      ),
+    );
+    expect(qnumWhileBlocked).toBeGreaterThanOrEqual(N - 2 * batch);
+    expect(worstAhead).toBeLessThanOrEqual(2 * batch);
+    expect(got.map((m) => m.data.toString())).toEqual(Array.from({ length: N }, (_, i) => String(i)));
+  });
+
+  it('a slow subscriber while a C process sends: no delivery is larger than 2 x batch, nothing is lost', async () => {
+    const q = queues.create();
+    const N = 20_000;
+    const batch = 16;
+    const sender = startChild(msgPeer(), ['seq', String(q.id), '1', String(N), '1000', '0']);
+    // Each delivery is one synchronous run of next() calls: a microtask ends it.
+    const runs: number[] = [];
+    let run = 0;
+    let expected = 0;
+    let outOfOrder = 0;
+    await lastValueFrom(
+      messages(q, { batch }).pipe(
+        tap((m) => {
+          if (run === 0) {
+            queueMicrotask(() => {
+              runs.push(run);
+              run = 0;
+            });
+          }
+          run++;
+          if (m.data.toString() !== String(expected++)) outOfOrder++;
+          const start = process.hrtime.bigint();
+          while (process.hrtime.bigint() - start < 5_000n); // a slow consumer: 5 µs a message
+        }),
+        take(N),
+      ),
+    );
+    const r = await sender.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(outOfOrder).toBe(0);
+    expect(runs.reduce((a, b) => a + b, 0)).toBe(N);
+    expect(Math.max(...runs)).toBeLessThanOrEqual(2 * batch);
   });
 
   it('is cold: nothing is taken until someone subscribes', async () => {

@@ -99,6 +99,17 @@ describe('sendTo()', () => {
     expect(q.stat().qnum).toBe(0);
   });
 
+  it('validates its options eagerly: missing options or type is a clear TypeError', () => {
+    const q = queues.create();
+    const typeError = expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    expect(() => (sendTo as (q: unknown) => unknown)(q)).toThrow(typeError);
+    expect(() => (sendTo as (q: unknown) => unknown)(q)).toThrow(/"options" argument must be of type object/);
+    expect(() => sendTo(q, null as unknown as { type: number })).toThrow(typeError);
+    expect(() => sendTo(q, {} as { type: number })).toThrow(/"options.type" argument must be of type number/);
+    expect(() => sendTo(q, { type: '1' as unknown as number })).toThrow(typeError);
+    expect(() => sendTo(q, { type: 1.5 })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+  });
+
   it('errors with EIDRM when the queue is removed while a value waits', async () => {
     const q = queues.create();
     q.set({ maxBytes: 10 });

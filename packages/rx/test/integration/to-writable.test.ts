@@ -1,5 +1,6 @@
 // toWritable(stream): writes every value in order with backpressure (waits for 'drain'
 // when write() returns false), re-emits each value, and ends the stream on completion.
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { createPipe, Fifo, type PipeWritable } from '@rxipc/core';
@@ -96,6 +97,61 @@ describe('toWritable()', () => {
     await new Promise((r) => readable.once('close', r));
     const values = Array.from({ length: 100 }, (_, i) => chunk(i));
     await expect(lastValueFrom(from(values).pipe(toWritable(writable)))).rejects.toMatchObject({ code: 'EPIPE' });
+  });
+
+  it('an error that end() reports is an error, not a completion', async () => {
+    // Streams that are not destroyed on error or finish: end() reports through its callback only.
+    const failure = new Error('disk on fire');
+    const failed = new Writable({ autoDestroy: false, write: (_c, _e, cb) => cb(failure) });
+    failed.on('error', () => {}); // its owner saw the error, before toWritable was subscribed
+    failed.write('x');
+    await new Promise((r) => setImmediate(r));
+    await expect(lastValueFrom(from([] as string[]).pipe(toWritable(failed), toArray()))).rejects.toBe(failure);
+
+    const finished = new Writable({ autoDestroy: false, write: (_c, _e, cb) => cb() });
+    await new Promise((r) => finished.end(r));
+    await expect(lastValueFrom(from([] as string[]).pipe(toWritable(finished), toArray()))).rejects.toMatchObject({
+      code: 'ERR_STREAM_ALREADY_FINISHED',
+    });
+  });
+
+  it('a stream destroyed before the source completed: an error, not a hang', async () => {
+    const { writable } = createPipe();
+    writable.destroy();
+    await new Promise((r) => writable.once('close', r));
+    const seen: unknown[] = [];
+    from([] as string[])
+      .pipe(toWritable(writable))
+      .subscribe({ error: (e) => seen.push(e), complete: () => seen.push('complete') });
+    await waitUntil(() => seen.length > 0, { timeout: 1000, message: 'a notification' });
+    expect(seen).toEqual([expect.objectContaining({ code: 'ERR_STREAM_DESTROYED' })]);
+  });
+
+  it('a stream destroyed (without an error) while values wait for drain errors the subscription', async () => {
+    const { readable, writable } = createPipe({ capacity: 4096 });
+    const source = new Subject<Buffer>();
+    const seen: unknown[] = [];
+    const sub = source.pipe(toWritable(writable)).subscribe({ error: (e) => seen.push(e), complete: () => seen.push('complete') });
+    for (let i = 0; i < 100; i++) source.next(chunk(i)); // far more than the pipe holds: values wait
+    writable.destroy();
+    await waitUntil(() => seen.length > 0, { timeout: 1000, message: 'a notification after destroy' });
+    expect(seen).toEqual([expect.objectContaining({ code: 'ERR_STREAM_PREMATURE_CLOSE' })]);
+    sub.unsubscribe();
+    readable.destroy();
+  });
+
+  it('a value written to a stream destroyed earlier errors the subscription', async () => {
+    const { readable, writable } = createPipe();
+    writable.destroy();
+    await new Promise((r) => writable.once('close', r));
+    const seen: unknown[] = [];
+    const source = new Subject<string>();
+    const sub = source.pipe(toWritable(writable)).subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e) });
+    source.next('lost');
+    await waitUntil(() => seen.length > 0, { timeout: 1000, message: 'a notification' });
+    expect(seen).toEqual([expect.objectContaining({ code: 'ERR_STREAM_DESTROYED' })]);
+    sub.unsubscribe();
+    readable.destroy();
   });
 
   it('into a FIFO read by a child process', async () => {

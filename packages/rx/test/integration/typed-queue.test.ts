@@ -69,13 +69,13 @@ describe('typedQueue()', () => {
       expect(notes).toEqual(['still here']);
       // Two subscriptions, two threads: the errors may come in either order.
       const [noteErr, orderErr] = [...errors].sort((a, b) => a.kind.localeCompare(b.kind));
-      expect([orderErr, noteErr].map((e) => [e!.code, e!.kind, e!.message_.type])).toEqual([
+      expect([orderErr, noteErr].map((e) => [e!.code, e!.kind, e!.received.type])).toEqual([
         ['ERR_RXIPC_DECODE', 'order', 1],
         ['ERR_RXIPC_DECODE', 'note', 2],
       ]);
       expect(orderErr).toBeInstanceOf(DecodeError);
       expect(orderErr!.cause).toBeInstanceOf(SyntaxError);
-      expect(orderErr!.message_.data.toString()).toBe('{"id": 1, broken');
+      expect(orderErr!.received.data.toString()).toBe('{"id": 1, broken');
       expect(noteErr!.cause).toBeInstanceOf(TypeError);
       expect(ended).toEqual([]);
       // Both subscriptions still receive.
@@ -99,6 +99,39 @@ describe('typedQueue()', () => {
     const received = lastValueFrom(typed.messages('order').pipe(take(12), toArray()));
     expect(await emitting).toEqual(orders);
     expect(await received).toEqual(orders);
+  });
+
+  it('sendAll: values go out in order, synchronously while there is room; an encode failure errors with nothing sent for it', async () => {
+    const q = queues.create();
+    const typed = typedQueue(q, {
+      ...schemaFor(),
+      picky: { type: 7, codec: { encode: (v: number) => { if (v < 0) throw new RangeError('negative'); return String(v); }, decode: Number } },
+    });
+    const emitted: number[] = [];
+    let error: unknown;
+    from([1, 2, 3, -1, 4])
+      .pipe(typed.sendAll('picky'))
+      .subscribe({ next: (v) => emitted.push(v), error: (e) => (error = e) });
+    // The fast path: no waiting send was needed, so everything happened synchronously.
+    expect(emitted).toEqual([1, 2, 3]);
+    expect(error).toBeInstanceOf(RangeError);
+    expect(drain(q).map((m) => [m.type, m.data.toString()])).toEqual([[7, '1'], [7, '2'], [7, '3']]);
+  });
+
+  it('messages(kind, options) checks its options when called, not when subscribed', () => {
+    const q = queues.create();
+    const typed = typedQueue(q, schemaFor());
+    expect(() => typed.messages('order', { batch: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => typed.messages('order', { unref: 'no' as unknown as boolean })).toThrow(TypeError);
+  });
+
+  it('DecodeError names what it could not decode', () => {
+    const received = { type: 2, data: Buffer.from([0xff]) };
+    const e = new DecodeError('note', received, new TypeError('bad utf-8'));
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toMatchObject({ code: 'ERR_RXIPC_DECODE', kind: 'note', received });
+    expect(e.message).toBe("cannot decode a 'note' message (type 2, 1 bytes)");
+    expect(e.cause).toBeInstanceOf(TypeError);
   });
 
   it('trySend says false when the queue is full', () => {

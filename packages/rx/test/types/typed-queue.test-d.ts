@@ -22,6 +22,8 @@ describe('typedQueue types', () => {
     expectTypeOf(typed.messages('note')).toEqualTypeOf<Observable<string>>();
     expectTypeOf(typed.messages('blob')).toEqualTypeOf<Observable<Buffer>>();
     expectTypeOf(typed.decodeErrors).toEqualTypeOf<Observable<DecodeError>>();
+    expectTypeOf<DecodeError['received']>().toEqualTypeOf<Message>();
+    expectTypeOf<DecodeError['kind']>().toEqualTypeOf<string>();
   });
 
   it('send and trySend take the kind value', () => {
