@@ -1,0 +1,148 @@
+// Every row the benchmark can print: what it measures, how it is run, what it is compared
+// with, and the target the issue set for it (targets are defined at the `same` placement).
+
+export type Family = 'pipe' | 'fifo' | 'msg';
+export type TableId = 'stream.thr' | 'stream.rtt' | 'msg.thr' | 'msg.rtt';
+export type Who = 'rxipc' | 'node' | 'c';
+
+/** Throughput: value / reference >= ratio. Round trip: value <= factor * C + plusUs. */
+export type Target = { vs: 'c' | 'node'; atLeast: number } | { vs: 'c'; factor: number; plusUs: number };
+
+/** Arguments of a C pair program run by the orchestrator. */
+export interface CArgs {
+  size: number;
+  total: number;
+  warm: number;
+  /** "P,C": CPUs of the parent and the forked child (-1: not pinned). */
+  affinity: string;
+  dir: string;
+  qid: number | undefined;
+}
+
+export interface Row {
+  key: string;
+  table: TableId;
+  family: Family;
+  who: Who;
+  /** What is measured, as printed. */
+  label: string;
+  size: number;
+  run: { c: 'pipebench' | 'msgqbench'; args: (a: CArgs) => string[] } | { node: string };
+  needsQueue?: boolean;
+  /** Keys of the rows this one is compared with. */
+  refC?: string;
+  refNode?: string;
+  targets?: Target[];
+}
+
+const KiB = 1024;
+const THR = 64 * KiB;
+const RTT = 64;
+
+const cPipe = (kind: 'pipe' | 'fifo', mode: 'thr' | 'lat') => (a: CArgs) => [
+  `pair-${mode}`, '-k', kind, '-s', String(a.size), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity, '-d', a.dir,
+];
+const cMsg = (mode: 'thr' | 'lat') => (a: CArgs) => [
+  `pair-${mode}`, '-q', String(a.qid), '-s', String(a.size), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity,
+];
+
+const streamTargets: Target[] = [
+  { vs: 'node', atLeast: 0.9 },
+  { vs: 'c', atLeast: 0.8 },
+];
+
+const streamThr: Row[] = [
+  { key: 'c.pipe.thr', family: 'pipe', who: 'c', label: 'C writer → C reader, pipe (fork)', run: { c: 'pipebench', args: cPipe('pipe', 'thr') } },
+  { key: 'c.fifo.thr', family: 'fifo', who: 'c', label: 'C writer → C reader, FIFO', run: { c: 'pipebench', args: cPipe('fifo', 'thr') }, refC: 'c.pipe.thr' },
+  {
+    key: 'rxipc.pipe.recv', family: 'pipe', who: 'rxipc', label: 'C writer → rxipc createPipe() reader',
+    run: { node: 'rxipc.pipe.recv' }, refC: 'c.pipe.thr', refNode: 'node.fifo.socket.recv', targets: streamTargets,
+  },
+  {
+    key: 'rxipc.fifo.recv', family: 'fifo', who: 'rxipc', label: 'C writer → rxipc Fifo.openReadable()',
+    run: { node: 'rxipc.fifo.recv' }, refC: 'c.pipe.thr', refNode: 'node.fifo.socket.recv', targets: streamTargets,
+  },
+  { key: 'node.fifo.socket.recv', family: 'fifo', who: 'node', label: 'C writer → Node net.Socket on FIFO fd', run: { node: 'node.fifo.socket.recv' }, refC: 'c.pipe.thr' },
+  {
+    key: 'node.fifo.onread.recv', family: 'fifo', who: 'node', label: 'C writer → Node net.Socket onread, 1 static buffer',
+    run: { node: 'node.fifo.onread.recv' }, refC: 'c.pipe.thr', refNode: 'node.fifo.socket.recv',
+  },
+  { key: 'node.fifo.readstream.recv', family: 'fifo', who: 'node', label: 'C writer → Node fs.createReadStream(FIFO)', run: { node: 'node.fifo.readstream.recv' }, refC: 'c.pipe.thr', refNode: 'node.fifo.socket.recv' },
+  { key: 'node.stdio.recv', family: 'pipe', who: 'node', label: 'C writer → Node child.stdout (socketpair)', run: { node: 'node.stdio.recv' }, refC: 'c.pipe.thr', refNode: 'node.fifo.socket.recv' },
+  {
+    key: 'rxipc.pipe.pair', family: 'pipe', who: 'rxipc', label: 'rxipc writableFromFd() → rxipc createPipe()',
+    run: { node: 'rxipc.pipe.pair' }, refC: 'c.pipe.thr', refNode: 'node.fifo.socket.pair', targets: streamTargets,
+  },
+  {
+    key: 'rxipc.fifo.pair', family: 'fifo', who: 'rxipc', label: 'rxipc Fifo.openWritable() → openReadable()',
+    run: { node: 'rxipc.fifo.pair' }, refC: 'c.pipe.thr', refNode: 'node.fifo.socket.pair', targets: streamTargets,
+  },
+  { key: 'node.fifo.socket.pair', family: 'fifo', who: 'node', label: 'Node net.Socket FIFO → net.Socket FIFO', run: { node: 'node.fifo.socket.pair' }, refC: 'c.pipe.thr' },
+  {
+    key: 'rxipc.pipe.send', family: 'pipe', who: 'rxipc', label: 'rxipc createPipe() writer → C reader',
+    run: { node: 'rxipc.pipe.send' }, refC: 'c.pipe.thr', targets: [{ vs: 'c', atLeast: 0.8 }],
+  },
+].map((r) => ({ ...r, table: 'stream.thr' as const, size: THR }) as Row);
+
+const streamRtt: Row[] = [
+  { key: 'c.pipe.rtt', family: 'pipe', who: 'c', label: 'C ↔ C, two pipes (fork)', run: { c: 'pipebench', args: cPipe('pipe', 'lat') } },
+  { key: 'c.fifo.rtt', family: 'fifo', who: 'c', label: 'C ↔ C, two FIFOs', run: { c: 'pipebench', args: cPipe('fifo', 'lat') }, refC: 'c.pipe.rtt' },
+  { key: 'rxipc.pipe.rtt', family: 'pipe', who: 'rxipc', label: 'rxipc ↔ rxipc, createPipe() ×2', run: { node: 'rxipc.pipe.rtt' }, refC: 'c.pipe.rtt', refNode: 'node.fifo.socket.rtt' },
+  { key: 'rxipc.fifo.rtt', family: 'fifo', who: 'rxipc', label: 'rxipc ↔ rxipc, Fifo ×2', run: { node: 'rxipc.fifo.rtt' }, refC: 'c.pipe.rtt', refNode: 'node.fifo.socket.rtt' },
+  { key: 'node.fifo.socket.rtt', family: 'fifo', who: 'node', label: 'Node ↔ Node, net.Socket FIFO ×2', run: { node: 'node.fifo.socket.rtt' }, refC: 'c.pipe.rtt' },
+  { key: 'node.stdio.rtt', family: 'pipe', who: 'node', label: 'Node ↔ Node, child stdin/stdout', run: { node: 'node.stdio.rtt' }, refC: 'c.pipe.rtt', refNode: 'node.fifo.socket.rtt' },
+].map((r) => ({ ...r, table: 'stream.rtt' as const, size: RTT }) as Row);
+
+const MSG_SIZES = [64, KiB, 8 * KiB];
+const sizeName = (n: number) => (n >= KiB ? `${n / KiB} KiB` : `${n} B`);
+
+const msgThr: Row[] = MSG_SIZES.flatMap((size) => {
+  const c = `c.msg.thr.${size}`;
+  // The targets are stated at 64 B.
+  const recv: Target[] | undefined = size === 64 ? [{ vs: 'c', atLeast: 0.75 }] : undefined;
+  const send: Target[] | undefined = size === 64 ? [{ vs: 'c', atLeast: 0.7 }] : undefined;
+  const rows: Array<Omit<Row, 'table' | 'family' | 'size' | 'needsQueue'>> = [
+    { key: c, who: 'c', label: `C msgsnd → C msgrcv, ${sizeName(size)}`, run: { c: 'msgqbench', args: cMsg('thr') } },
+    { key: `rxipc.msg.rx.${size}`, who: 'rxipc', label: `C → rx messages(q) subscriber, ${sizeName(size)}`, run: { node: 'rxipc.msg.rx' }, refC: c, ...(recv ? { targets: recv } : {}) },
+    { key: `rxipc.msg.stream.${size}`, who: 'rxipc', label: `C → createReadStream() 'data', ${sizeName(size)}`, run: { node: 'rxipc.msg.stream' }, refC: c, ...(recv ? { targets: recv } : {}) },
+    { key: `rxipc.msg.trysend.${size}`, who: 'rxipc', label: `rxipc trySend()/send() → C, ${sizeName(size)}`, run: { node: 'rxipc.msg.trysend' }, refC: c, ...(send ? { targets: send } : {}) },
+  ];
+  // The write stream is measured where the target is (64 B), to keep the default run short.
+  if (size === 64) {
+    rows.push({ key: `rxipc.msg.wstream.${size}`, who: 'rxipc', label: `rxipc createWriteStream() → C, ${sizeName(size)}`, run: { node: 'rxipc.msg.wstream' }, refC: c, ...(send ? { targets: send } : {}) });
+    rows.push({ key: `rxipc.msg.wstream.cork.${size}`, who: 'rxipc', label: `rxipc write stream, cork×256 → C, ${sizeName(size)}`, run: { node: 'rxipc.msg.wstream.cork' }, refC: c });
+  }
+  return rows.map((r) => ({ ...r, table: 'msg.thr' as const, family: 'msg' as const, size, needsQueue: true }));
+});
+
+const msgRtt: Row[] = [
+  { key: 'c.msg.rtt', who: 'c', label: 'C ↔ C, types 1/2 on one queue', run: { c: 'msgqbench', args: cMsg('lat') } },
+  {
+    key: 'rxipc.msg.rtt', who: 'rxipc', label: 'rxipc ↔ rxipc, messages() + trySend()', run: { node: 'rxipc.msg.rtt' }, refC: 'c.msg.rtt',
+    targets: [{ vs: 'c', factor: 2, plusUs: 10 }],
+  },
+  { key: 'rxipc.msg.rtt.cpong', who: 'rxipc', label: 'rxipc ↔ C ponger (one rxipc side)', run: { node: 'rxipc.msg.rtt.cpong' }, refC: 'c.msg.rtt' },
+].map((r) => ({ ...r, table: 'msg.rtt' as const, family: 'msg' as const, size: RTT, needsQueue: true }) as Row);
+
+export const ROWS: Row[] = [...streamThr, ...streamRtt, ...msgThr, ...msgRtt];
+
+export const TABLES: Record<TableId, string> = {
+  'stream.thr': 'Pipes & FIFOs: one-way throughput, 64 KiB chunks (MB/s = 10^6 B/s, measured at the reader)',
+  'stream.rtt': 'Pipes & FIFOs: round trip, 64 B (p50 and p99 in µs; ratios are of p50, lower is better)',
+  'msg.thr': 'System V message queues: one-way messages/s (counted at the receiver)',
+  'msg.rtt': 'System V message queues: round trip, 64 B (µs; ratios are of p50, lower is better)',
+};
+
+/** The rows of `families`, plus every row they are compared with. */
+export function selectRows(families: Family[], filter: string | undefined): Row[] {
+  const byKey = new Map(ROWS.map((r) => [r.key, r]));
+  const chosen = new Set<string>();
+  for (const r of ROWS) {
+    if (!families.includes(r.family)) continue;
+    if (filter && !r.key.includes(filter)) continue;
+    chosen.add(r.key);
+    if (r.refC) chosen.add(r.refC);
+    if (r.refNode) chosen.add(r.refNode);
+  }
+  return ROWS.filter((r) => chosen.has(r.key) && byKey.has(r.key));
+}
