@@ -123,17 +123,33 @@ std::string ArgPath(const Napi::CallbackInfo& info, size_t i, const char* name) 
   return s;
 }
 
+static size_t ElementSize(napi_typedarray_type type) {
+  switch (type) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array: return 1;
+    case napi_int16_array:
+    case napi_uint16_array: return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array: return 4;
+    default: return 8;  // float64, bigint64, biguint64
+  }
+}
+
 Bytes ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = Arg(info, i);
   // The view's own data pointer, not its ArrayBuffer's: napi_get_arraybuffer_info rejects the
   // SharedArrayBuffer behind a shared view. A detached view has length 0 (data may be null).
   if (v.IsTypedArray()) {
-    auto ta = v.As<Napi::TypedArray>();
+    napi_typedarray_type type;
+    size_t length = 0;
     void* data = nullptr;
-    if (napi_get_typedarray_info(info.Env(), ta, nullptr, nullptr, &data, nullptr, nullptr) != napi_ok) {
+    // One call for type, length and data: this is on every send's path.
+    if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) {
       throw Napi::Error::New(info.Env());
     }
-    return {static_cast<const uint8_t*>(data), ta.ByteLength()};
+    return {static_cast<const uint8_t*>(data), length * ElementSize(type)};
   }
   if (v.IsDataView()) {
     size_t length = 0;

@@ -22,10 +22,20 @@ export interface FdStreamOptions {
   highWaterMark?: number;
 }
 
+// libuv makes an fd non-blocking when it wraps it (uv_pipe_open), and O_NONBLOCK belongs to
+// the open file description, which a child given the fd through `spawn`'s stdio shares: a
+// plain C child would then read EAGAIN. So a wrapped fd is put back to blocking at once, and
+// made non-blocking again only when this process first reads or writes through it. libuv
+// touches the fd only to read, write or close it, so it never sees it blocking.
+function parkBlocking(fd: number): void {
+  native.setNonBlocking(fd, false);
+}
+
 /**
  * The read end of a pipe or FIFO as a Node stream, driven by the event loop through a libuv
  * pipe handle (the way Node wraps child stdio), never by thread-pool reads. Reading starts
- * when the consumer first reads, so an end handed to a child is never read by the parent.
+ * when the consumer first reads, so an end handed to a child is never read by the parent,
+ * and stays a blocking fd for the child until then.
  *
  * @example
  * const { readable, writable } = createPipe();
@@ -59,6 +69,17 @@ export class PipeReadable extends Socket {
     }
     this.fd = fd;
     this.packet = packet;
+    parkBlocking(fd);
+  }
+
+  #armed = false;
+
+  override _read(size: number): void {
+    if (!this.#armed) {
+      this.#armed = true;
+      native.setNonBlocking(this.fd, true);
+    }
+    super._read(size);
   }
 
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {
@@ -117,13 +138,28 @@ export class PipeWritable extends Socket {
     super({ fd, readable: false, writable: true, allowHalfOpen: false } as ConstructorParameters<typeof Socket>[0]);
     this.fd = fd;
     this.packet = packet;
+    parkBlocking(fd);
     if (packet) {
       // writev would merge several writes into one packet: one write(2) per chunk instead.
       (this as unknown as { _writev: null })._writev = null;
     }
   }
 
+  #armed = false;
+
+  #arm(): void {
+    if (this.#armed) return;
+    this.#armed = true;
+    native.setNonBlocking(this.fd, true);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer | string; encoding: BufferEncoding }>, callback: (error?: Error | null) => void): void {
+    this.#arm();
+    (Socket.prototype as unknown as { _writev: (c: unknown, cb: unknown) => void })._writev.call(this, chunks, callback);
+  }
+
   override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#arm();
     if (!this.packet) {
       super._write(chunk as Buffer, encoding, callback);
       return;

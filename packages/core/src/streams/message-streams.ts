@@ -192,10 +192,14 @@ export class MessageWriteStream extends Writable {
       callback();
       return;
     }
-    // The queue filled up: the rest go one by one, waiting for room, in order.
-    const rest = messages.slice(sent);
+    // The queue filled up: wait for room for the next one, then batch again, in order.
     (async () => {
-      for (const m of rest) await this.queue.send(m.type, m.data);
+      let next = sent;
+      while (next < messages.length) {
+        const m = messages[next++]!;
+        await this.queue.send(m.type, m.data);
+        if (next < messages.length) next += this.queue._sendBatch(messages.slice(next));
+      }
     })().then(() => callback(), callback);
   }
 }

@@ -1,6 +1,7 @@
 // Anonymous pipes against the real kernel and real child processes: round trip, EOF when
 // the writer's process exits, EPIPE (never SIGPIPE), capacity, packet mode splitting, a
 // read end handed to a child that the parent never reads, and no fd left after close.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
@@ -157,6 +158,47 @@ describe('createPipe', () => {
     toChild.writable.end('pong');
     expect(Buffer.concat(await got).toString()).toBe('ping pong');
     expect(await child.exited, child.stderr()).toMatchObject({ code: 0, signal: null });
+  });
+});
+
+describe('ends handed to a child that is not Node', () => {
+  const run = (script: string, fd: number) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const child = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe', fd] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b: Buffer) => (out += b));
+      child.stderr.on('data', (b: Buffer) => (err += b));
+      child.on('close', (code) => resolve({ code, out, err }));
+    });
+  const O_NONBLOCK = 0o4000;
+  const flagsOf = (fdinfo: string) => Number.parseInt(/^flags:\s*(\d+)/m.exec(fdinfo)![1]!, 8);
+
+  it('get a blocking fd: wrapping an end in a stream does not make the child see O_NONBLOCK', async () => {
+    const { readable, writable } = createPipe();
+    try {
+      for (const end of [readable, writable]) {
+        const { code, out } = await run('cat /proc/self/fdinfo/3', end.fd);
+        expect(code).toBe(0);
+        expect(flagsOf(out) & O_NONBLOCK).toBe(0);
+      }
+    } finally {
+      readable.destroy();
+      writable.destroy();
+    }
+  });
+
+  it('a plain `cat <&3` reads what the parent writes later, without EAGAIN', async () => {
+    const { readable, writable } = createPipe();
+    const result = run('cat <&3', readable.fd);
+    readable.destroy(); // the parent's copy
+    await sleep(100); // the child is already blocked in read(2) by now
+    writable.write('late ');
+    writable.end('data');
+    const { code, out, err } = await result;
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toBe('late data');
   });
 });
 
