@@ -167,8 +167,8 @@ describe('ends handed to a child that is not Node', () => {
       const child = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe', fd] });
       let out = '';
       let err = '';
-      child.stdout.on('data', (b: Buffer) => (out += b));
-      child.stderr.on('data', (b: Buffer) => (err += b));
+      child.stdout!.on('data', (b: Buffer) => (out += b));
+      child.stderr!.on('data', (b: Buffer) => (err += b));
       child.on('close', (code) => resolve({ code, out, err }));
     });
   const O_NONBLOCK = 0o4000;
