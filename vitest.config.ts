@@ -7,11 +7,12 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export default defineConfig({
   resolve: {
     // In-repo tests run against the sources: no build step between an edit and a test.
-    alias: {
-      '@rxipc/native': src('./packages/native/lib/index.ts'),
-      '@rxipc/core': src('./packages/core/src/index.ts'),
-      '@rxipc/rx': src('./packages/rx/src/index.ts'),
-    },
+    alias: [
+      { find: /^@rxipc\/native$/, replacement: src('./packages/native/lib/index.ts') },
+      { find: /^@rxipc\/core$/, replacement: src('./packages/core/src/index.ts') },
+      { find: /^@rxipc\/core\/internal$/, replacement: src('./packages/core/src/internal.ts') },
+      { find: /^@rxipc\/rx$/, replacement: src('./packages/rx/src/index.ts') },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts', 'test/**/*.test.ts'],

@@ -1,7 +1,7 @@
 import type { Message, MessageQueue, ReceiveSelector } from '@rxipc/core';
 import { Observable } from 'rxjs';
 
-import { validateBoolean, validateInteger, validateOptions } from './validate.js';
+import { validateBoolean, validateInteger, validateOptions } from '@rxipc/core/internal';
 
 /**
  * Which messages a `messages()` subscription takes, and how many at a time.

@@ -1,7 +1,7 @@
 import type { MessageQueue, Payload } from '@rxipc/core';
 import { Observable, type OperatorFunction } from 'rxjs';
 
-import { validateInteger, validateObject } from './validate.js';
+import { validateInteger, validateObject } from '@rxipc/core/internal';
 
 /**
  * Where `sendTo` sends.
@@ -27,7 +27,7 @@ export interface SendToOptions {
  * from(['a', 'b', 'c']).pipe(sendTo(q, { type: 1 })).subscribe();
  */
 export function sendTo<T extends Payload>(queue: MessageQueue, options: SendToOptions): OperatorFunction<T, T> {
-  const { type } = validateObject<SendToOptions>(options);
+  const { type } = validateObject<SendToOptions>(options, 'options');
   return sendEach(queue, validateInteger(type, 'options.type', 1, Number.MAX_SAFE_INTEGER), (v: T) => v);
 }
 
