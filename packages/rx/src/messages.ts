@@ -25,7 +25,8 @@ export interface MessagesOptions extends ReceiveSelector {
  * (msgrcv's msgtyp): type 0 = any, > 0 = exactly that type (any other with `except`),
  * < 0 = the lowest type <= |type| first. A subscriber to type 3 never takes a type-4
  * message another process is waiting for. Unsubscribing cancels the wait within
- * milliseconds; messages taken at that moment go back into the queue, never lost.
+ * milliseconds; messages taken at that moment go back into the queue (at its back: the
+ * kernel has no front), never lost.
  * Removal of the queue errors the Observable with EIDRM.
  *
  * Backpressure: messages leave the kernel only as fast as the subscriber takes them. At
