@@ -26,7 +26,8 @@ export interface FdStreamOptions {
 // the open file description, which a child given the fd through `spawn`'s stdio shares: a
 // plain C child would then read EAGAIN. So a wrapped fd is put back to blocking at once, and
 // made non-blocking again only when this process first reads or writes through it. libuv
-// touches the fd only to read, write or close it, so it never sees it blocking.
+// touches the fd only to read, write, close or shut it down (end() without a write: shutdown(2)
+// fails at once with ENOTSOCK on a pipe), so it never waits on it blocking.
 function parkBlocking(fd: number): void {
   native.setNonBlocking(fd, false);
 }

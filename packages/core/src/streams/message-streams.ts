@@ -42,6 +42,15 @@ export class MessageReadStream extends Readable {
     super({ objectMode: true, highWaterMark });
     this.queue = queue;
     this.#selector = selector;
+    // close() of the queue ends the stream (what it holds can still be read); remove()
+    // destroys it with EIDRM. Tracked from the start: a stream not yet read ends too.
+    this.#untrack = queue._track({ cancel: (removed) => (removed ? this.destroy(removed) : this.#end()) });
+  }
+
+  /** Nothing once destroyed: what it held went back to the queue, so handing it out here would duplicate it. */
+  override read(size?: number): unknown {
+    if (this.destroyed) return null;
+    return super.read(size);
   }
 
   override _read(): void {
@@ -85,9 +94,6 @@ export class MessageReadStream extends Readable {
       });
       // unref() may come before the first read made the receiver.
       if (!this.#refed) this.#receiver.ref(false);
-      // close() of the queue ends the stream (what it holds can still be read); remove()
-      // destroys it with EIDRM.
-      this.#untrack = this.queue._track({ cancel: (removed) => (removed ? this.destroy(removed) : this.#end()) });
     } catch (err) {
       this.destroy(err as Error);
     }

@@ -462,7 +462,13 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
    */
   _putBack(batch: Message[]): void {
     this.#putBacks.push(...batch);
-    if (!this.#puttingBack) void this.#drainPutBacks();
+    if (!this.#puttingBack) {
+      // Nothing awaits the drain: a failure it did not expect (say a waiter thread that could
+      // not start) is reported, never an unhandled rejection that ends the process.
+      this.#drainPutBacks().catch((err: Error) =>
+        process.emitWarning(`rxipc: could not put messages back into queue ${this.id}: ${err.message}`),
+      );
+    }
   }
 
   async #drainPutBacks(): Promise<void> {
@@ -483,7 +489,11 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
         }
         if (!sent) {
           const { errno } = await new PendingTask(() => native.msgsndStart(this.id, m.type, m.data)).result;
-          if (errno !== 0 && this.#normalize(systemError(errno, 'msgsnd')).code === 'EIDRM') break;
+          if (errno !== 0) {
+            const err = this.#normalize(systemError(errno, 'msgsnd'));
+            if (err.code === 'EIDRM') break;
+            process.emitWarning(`rxipc: could not put a message back into queue ${this.id}: ${err.message}`);
+          }
         }
         this.#putBacks.shift();
       }

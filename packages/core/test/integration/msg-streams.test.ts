@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import type { Message } from '@rxipc/core';
+import { MessageQueue, type Message } from '@rxipc/core';
 import { tasks } from '@rxipc/native';
 import { describe, expect, it, vi } from 'vitest';
 
@@ -115,6 +115,33 @@ describe('createReadStream', () => {
     const got: string[] = [];
     for await (const m of stream) got.push((m as Message).data.toString()); // no ERR_STREAM_PREMATURE_CLOSE
     expect(got).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+  });
+
+  it('close() or remove() of the queue also ends a stream that was never read', async () => {
+    const q = queues.create();
+    q.trySend(1, 'stays');
+    const closedBeforeRead = q.createReadStream();
+    const other = MessageQueue.fromId(q.id);
+    const removedBeforeRead = other.createReadStream();
+    q.close();
+    const got: Message[] = [];
+    for await (const m of closedBeforeRead) got.push(m as Message); // ends, no ERR_RXIPC_CLOSED
+    expect(got).toEqual([]);
+    const errored = once(removedBeforeRead, 'error');
+    other.remove();
+    expect((await errored)[0]).toMatchObject({ code: 'EIDRM' });
+  });
+
+  it('read() after destroy hands out nothing: what the stream held went back to the queue', async () => {
+    const q = queues.create();
+    for (let i = 0; i < 5; i++) q.trySend(1, `m${i}`);
+    const stream = q.createReadStream({ highWaterMark: 5 });
+    await once(stream, 'readable');
+    await waitUntil(() => stream.readableLength === 5, 'the stream to hold all five');
+    stream.destroy();
+    expect(stream.read()).toBeNull();
+    await waitUntil(() => tasks.pending === 0, 'the receiver to end');
+    expect(drain(q).map((m) => m.data.toString())).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
   });
 
   it('a consumer that destroys the stream in the middle of a batch loses nothing: the rest goes back', async () => {
