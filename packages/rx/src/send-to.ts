@@ -46,6 +46,9 @@ export function sendEach<T>(queue: MessageQueue, type: number, payloadOf: (value
       const waiting: T[] = [];
       let sending = false;
       let sourceDone = false;
+      // Unsubscribing gives up a send still waiting for room (it no longer keeps the process
+      // alive); one the kernel already took stays sent.
+      const teardown = new AbortController();
       const pump = () => {
         while (waiting.length > 0 && !subscriber.closed) {
           const v = waiting[0] as T;
@@ -63,14 +66,16 @@ export function sendEach<T>(queue: MessageQueue, type: number, payloadOf: (value
             return;
           }
           sending = true;
-          queue.send(type, payload).then(
+          queue.send(type, payload, { signal: teardown.signal }).then(
             () => {
               sending = false;
               waiting.shift();
               subscriber.next(v);
               pump();
             },
-            (err: Error) => subscriber.error(err),
+            (err: Error) => {
+              if (!teardown.signal.aborted) subscriber.error(err);
+            },
           );
           return;
         }
@@ -87,6 +92,9 @@ export function sendEach<T>(queue: MessageQueue, type: number, payloadOf: (value
           if (!sending && waiting.length === 0) subscriber.complete();
         },
       });
-      return () => sub.unsubscribe();
+      return () => {
+        sub.unsubscribe();
+        teardown.abort();
+      };
     });
 }

@@ -1,10 +1,11 @@
 // sendTo(queue, { type }): sends each value in order, re-emits it once it is in the queue,
 // and waits (without blocking the event loop) while the queue is full.
+import { tasks } from '@rxipc/native';
 import { messages, sendTo } from '@rxipc/rx';
 import { from, interval, lastValueFrom, map, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 
-import { drain, msgPeer, parsePeerLines, runChild, sleep, startChild, useQueues } from '../../../../test/support/ipc.js';
+import { drain, msgPeer, parsePeerLines, runChild, sleep, startChild, useQueues, waitUntil } from '../../../../test/support/ipc.js';
 
 const queues = useQueues();
 const values = (n: number) => Array.from({ length: n }, (_, i) => String(i).padStart(10, '.'));
@@ -43,6 +44,22 @@ describe('sendTo()', () => {
       clearInterval(ticker);
       sub.unsubscribe();
     }
+  });
+
+  it('unsubscribing gives up a send still waiting for room: it is never sent and no task is left', async () => {
+    const q = queues.create();
+    q.set({ maxBytes: 10 });
+    expect(q.trySend(1, values(1)[0]!)).toBe(true); // full
+    const emitted: string[] = [];
+    const sub = from(['waits.....']).pipe(sendTo(q, { type: 2 })).subscribe((v) => emitted.push(v));
+    await sleep(20);
+    expect(tasks.pending).toBe(1); // the waiting send
+    sub.unsubscribe();
+    await waitUntil(() => tasks.pending === 0, 'the waiting send to be cancelled');
+    expect(q.tryReceive()?.type).toBe(1); // room now
+    await sleep(30);
+    expect(q.stat().qnum).toBe(0);
+    expect(emitted).toEqual([]);
   });
 
   it('an asynchronous source into a C receiver: everything arrives, in order', async () => {
