@@ -335,7 +335,8 @@ class ReceiverTask : public Task {
                      Napi::Number::New(env, final ? err : 0), data, Napi::Number::New(env, count)});
     } catch (...) {
       // JS cannot run any more (environment teardown): the records, still alive until the
-      // Buffer's finalizer, go back to the queue.
+      // Buffer's finalizer, go back to the queue. Had termination stopped a handler midway,
+      // the messages it already saw go back too: at least once for a dying worker, never lost.
       PutBack(records, len, count);
     }
   }
