@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static inline double now_s(void) {
@@ -140,4 +141,15 @@ static inline void samples_print(samples_t* s) {
   double p99 = s->v[(size_t)(0.99 * (double)(s->n - 1))];
   printf("{\"n\":%zu,\"p50\":%.4f,\"p99\":%.4f}\n", s->n, p50, p99);
   fflush(stdout);
+}
+
+/* Waits for a forked peer; a peer that failed fails the run. */
+static inline void wait_child(pid_t pid) {
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    fprintf(stderr, "child failed (status %d)\n", st);
+    exit(1);
+  }
 }

@@ -99,16 +99,6 @@ static void pinger(int q, size_t size, double total, double warm) {
   samples_print(&s);
 }
 
-static void wait_child(pid_t pid) {
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    fprintf(stderr, "child failed (status %d)\n", st);
-    exit(1);
-  }
-}
-
 int main(int argc, char** argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: msgqbench pair-thr|pair-lat|send|recv|pong -q QID [options]\n");

@@ -157,16 +157,6 @@ static int open_path(const char* path, int flags) {
   return fd;
 }
 
-static void wait_child(pid_t pid) {
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    fprintf(stderr, "child failed (status %d)\n", st);
-    exit(1);
-  }
-}
-
 int main(int argc, char** argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: pipebench pair-thr|pair-lat|write|read|echo [options]\n");
