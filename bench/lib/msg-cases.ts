@@ -59,22 +59,30 @@ class Counter {
   }
 }
 
-/** C sender -> rx messages(q) with a plain subscriber function. */
-const rxRecv: CaseFn = async (ctx) => {
+/**
+ * C sender -> one rxipc receiver. `listen` starts receiving, handing each message to
+ * `onMessage` and failures to `onError`, and returns how to stop; counting ends at the
+ * sender's end marker.
+ */
+async function fromCSender(
+  ctx: CaseContext,
+  listen: (q: MessageQueue, onMessage: (m: Message) => void, onError: (err: unknown) => void) => () => void,
+): Promise<ThroughputResult> {
   const q = queueOf(ctx);
   const c = new Counter(ctx);
   let peer: ChildProcess | undefined;
   let peerDone: Promise<unknown> | undefined;
   await new Promise<void>((resolve, reject) => {
-    const sub = messages(q).subscribe({
-      next: (m) => {
+    const stop = listen(
+      q,
+      (m) => {
         if (c.take(m)) return;
         c.cpus = `${allowedCpus()}/${allowedCpus(peer!.pid!)}`;
-        sub.unsubscribe();
+        stop();
         resolve();
       },
-      error: reject,
-    });
+      reject,
+    );
     peer = cSender(ctx);
     peerDone = succeeded(peer, 'C sender');
     peerDone.catch(reject);
@@ -82,31 +90,23 @@ const rxRecv: CaseFn = async (ctx) => {
   await peerDone;
   q.close();
   return c.result();
-};
+}
+
+/** C sender -> rx messages(q) with a plain subscriber function. */
+const rxRecv: CaseFn = (ctx) =>
+  fromCSender(ctx, (q, onMessage, onError) => {
+    const sub = messages(q).subscribe({ next: onMessage, error: onError });
+    return () => sub.unsubscribe();
+  });
 
 /** C sender -> MessageQueue.createReadStream() consumed with a 'data' listener. */
-const streamRecv: CaseFn = async (ctx) => {
-  const q = queueOf(ctx);
-  const c = new Counter(ctx);
-  const rs = q.createReadStream();
-  let peer: ChildProcess | undefined;
-  let peerDone: Promise<unknown> | undefined;
-  await new Promise<void>((resolve, reject) => {
-    rs.on('data', (m: Message) => {
-      if (c.take(m)) return;
-      c.cpus = `${allowedCpus()}/${allowedCpus(peer!.pid!)}`;
-      rs.destroy();
-      resolve();
-    });
-    rs.once('error', reject);
-    peer = cSender(ctx);
-    peerDone = succeeded(peer, 'C sender');
-    peerDone.catch(reject);
+const streamRecv: CaseFn = (ctx) =>
+  fromCSender(ctx, (q, onMessage, onError) => {
+    const rs = q.createReadStream();
+    rs.on('data', onMessage);
+    rs.once('error', onError);
+    return () => rs.destroy();
   });
-  await peerDone;
-  q.close();
-  return c.result();
-};
 
 /** Starts the C receiver; `send` sends for the total time; then the end marker. */
 async function toCReceiver(ctx: CaseContext, send: (q: MessageQueue, buf: Buffer, until: number) => Promise<Record<string, number>>): Promise<ThroughputResult> {
