@@ -85,7 +85,12 @@ function ensureNative() {
   );
   if (existsSync(binary) && statSync(binary).mtimeMs >= sources) return;
   const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  const configured = existsSync(join(nat, 'build', 'config.gypi'));
+  // A changed binding.gyp (a new source file) needs gyp to run again: rebuild, not build.
+  const makefile = join(nat, 'build', 'Makefile');
+  const configured =
+    existsSync(join(nat, 'build', 'config.gypi')) &&
+    existsSync(makefile) &&
+    statSync(makefile).mtimeMs >= statSync(join(nat, 'binding.gyp')).mtimeMs;
   log(`building the native addon (node-gyp ${configured ? 'build' : 'rebuild'})`);
   run(process.execPath, [gyp, configured ? 'build' : 'rebuild', '-j', '2'], { cwd: nat });
 }

@@ -13,3 +13,7 @@ export {
   validateObject,
   validateOptions,
 } from './validate.js';
+
+// The hooks @rxipc/rx needs of a queue object, kept out of MessageQueue's public type.
+export { queueInternals, type QueueInternals, type ValidSelector } from './sysv/message-queue.js';
+export type { Consumer, Subscription, SubscriptionOptions } from './sysv/receiver.js';

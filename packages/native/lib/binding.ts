@@ -126,6 +126,24 @@ export interface NativeBinding {
   msgrcvCredit(id: number, credit: number): void;
   /** Waiting send task. dispatch(id, true, errno). */
   msgsndStart(msqid: number, type: number, data: ArrayBufferView): number;
+  /**
+   * Puts packed records back into a queue, waiting for room on a waiter thread (never
+   * dropping them while the queue exists). dispatch(id, true, errno, sent, failed). A cancel
+   * only stops JS's wait: the rest goes back in the background.
+   */
+  msgPutBackStart(msqid: number, records: ArrayBufferView, count: number): number;
+  /**
+   * Mirrors the records JS holds for put-back into `msqid` (count 0 clears), so that a
+   * terminated worker or an exiting process still returns them.
+   */
+  msgBacklog(msqid: number, records: ArrayBufferView, count: number): void;
+  /**
+   * The process is exiting (main thread, 'exit' event): ends every wait of this environment
+   * and puts back every message held outside the kernel, trying for room for `deadlineMs`.
+   */
+  prepareExit(deadlineMs: number): { put: number; lost: number };
+  /** Messages waiting in the background put-back, process-wide. */
+  putBacksPending(): number;
   msgctlStat(msqid: number): MsqidDs;
   msgctlSet(msqid: number, fields: { uid?: number; gid?: number; mode?: number; qbytes?: number }): void;
   msgctlRemove(msqid: number): void;

@@ -3,13 +3,13 @@
 // Synchronous msgsnd/msgrcv always carry IPC_NOWAIT: they never wait on the main thread.
 // Waiting sends and receives are Tasks (waiter.h). A receiver Task drains in batches: one
 // blocking msgrcv, then IPC_NOWAIT receives up to its batch limit and its credit, handed to
-// JS as ONE buffer of records:
-//   [u32 length][u32 0][f64 type][length bytes of data][zero padding to 8]
-// The type is written as a double: exact up to 2^53 - 1, the range JS can name.
+// JS as ONE buffer of records (records.h). Messages that must go back into a queue go
+// through the one put-back (putback.h).
 #include <sys/ipc.h>
 #include <sys/msg.h>
 
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <cstdlib>
@@ -18,44 +18,16 @@
 
 #include "errors.h"
 #include "families.h"
+#include "putback.h"
+#include "records.h"
 #include "waiter.h"
 
 namespace rxipc {
 
 namespace {
 
-constexpr size_t kHeader = 16;  // record header: length, padding, type
+constexpr size_t kHeader = kRecordHeader;
 constexpr int64_t kMaxMessageSize = INT32_MAX - 64;
-
-inline size_t Align8(size_t n) { return (n + 7) & ~size_t(7); }
-
-// A growable byte buffer that never zero-fills (a receive reserves msgmax per message).
-struct ByteBuf {
-  uint8_t* data = nullptr;
-  size_t len = 0;
-  size_t cap = 0;
-  ~ByteBuf() { std::free(data); }
-  bool Reserve(size_t more) {
-    if (len + more <= cap) return true;
-    size_t want = std::max(cap * 2, len + more);
-    void* p = std::realloc(data, want);
-    if (p == nullptr) return false;
-    data = static_cast<uint8_t*>(p);
-    cap = want;
-    return true;
-  }
-  uint8_t* Release() {
-    uint8_t* p = data;
-    data = nullptr;
-    len = cap = 0;
-    return p;
-  }
-  void Swap(ByteBuf& o) {
-    std::swap(data, o.data);
-    std::swap(len, o.len);
-    std::swap(cap, o.cap);
-  }
-};
 
 // Receives one message into `buf` as a record. Returns false with errno set on failure.
 bool ReceiveRecord(ByteBuf& buf, int qid, size_t max_size, long type, int flags) {
@@ -174,43 +146,27 @@ Napi::Value MsgsndRecords(const Napi::CallbackInfo& info) {
   bytes.data = snapshot.data();
   // Validate the whole batch before sending any of it.
   size_t off = 0;
-  size_t largest = 0;
   for (uint32_t i = 0; i < count; i++) {
     if (bytes.length - off < kHeader) ThrowOutOfRange(info.Env(), "count", "<= the records in the buffer", info[2]);
-    uint32_t length;
-    double t;
-    std::memcpy(&length, bytes.data + off, 4);
-    std::memcpy(&t, bytes.data + off + 8, 8);
-    if (!(t >= 1 && t <= double(kMaxSafeInteger) && std::trunc(t) == t)) {
-      ThrowOutOfRange(info.Env(), "type", ">= 1 && <= 9007199254740991", Napi::Number::New(info.Env(), t));
+    Record r = Record::At(bytes.data + off);
+    if (!(r.type >= 1 && r.type <= double(kMaxSafeInteger) && std::trunc(r.type) == r.type)) {
+      ThrowOutOfRange(info.Env(), "type", ">= 1 && <= 9007199254740991", Napi::Number::New(info.Env(), r.type));
     }
-    if (bytes.length - off - kHeader < length) ThrowOutOfRange(info.Env(), "records", "well-formed", info[1]);
-    largest = std::max<size_t>(largest, length);
-    off += kHeader + Align8(length);
+    if (bytes.length - off - kHeader < r.length) ThrowOutOfRange(info.Env(), "records", "well-formed", info[1]);
+    off += r.size;
     if (off > bytes.length) off = bytes.length;
   }
   ScratchTrim trim;
   ByteBuf& buf = Scratch();
-  buf.len = 0;
-  if (!buf.Reserve(sizeof(long) + largest)) ThrowSystemError(info.Env(), ENOMEM, "msgsnd");
   off = 0;
   uint32_t sent = 0;
   for (; sent < count; sent++) {
-    uint32_t length;
-    double t;
-    std::memcpy(&length, bytes.data + off, 4);
-    std::memcpy(&t, bytes.data + off + 8, 8);
-    long type = long(t);
-    std::memcpy(buf.data, &type, sizeof type);
-    std::memcpy(buf.data + sizeof type, bytes.data + off + kHeader, length);
-    int r;
-    do r = msgsnd(qid, buf.data, length, IPC_NOWAIT);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) {
+    Record r = Record::At(bytes.data + off);
+    if (SendRecord(qid, r, buf, IPC_NOWAIT) < 0) {
       if (errno == EAGAIN) break;
       ThrowSystemError(info.Env(), errno, "msgsnd");
     }
-    off += kHeader + Align8(length);
+    off += r.size;
   }
   return Napi::Number::New(info.Env(), sent);
 }
@@ -247,6 +203,8 @@ Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
 
 class ReceiverTask : public Task {
  public:
+  static constexpr std::chrono::milliseconds kRemovalCheck{200};
+
   ReceiverTask(int qid, size_t max_size, long type, int flags, uint32_t batch, double credit, bool once)
       : qid_(qid), max_size_(max_size), type_(type), flags_(flags), batch_(batch), once_(once) {
     AddCreditLocked(credit);
@@ -265,7 +223,7 @@ class ReceiverTask : public Task {
   // them go back to the queue (at its back) rather than vanish.
   void Abandon() override {
     std::lock_guard<std::mutex> lock(mu_);
-    PutBack(outbox_.data, outbox_.len, out_count_);
+    Orphan(qid_, outbox_.data, outbox_.len, out_count_);
     outbox_.len = 0;
     out_count_ = 0;
   }
@@ -276,12 +234,20 @@ class ReceiverTask : public Task {
     ByteBuf building;
     int err = 0;
     while (err == 0) {
-      uint64_t limit;
+      uint64_t limit = 0;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return credit_ > 0 || Cancelled(); });
-        if (Cancelled()) break;
-        limit = std::min<uint64_t>(credit_, batch_);
+        // Out of credit (a paused stream, a busy subscriber) the thread is not in msgrcv and
+        // would not learn of the queue's removal: look every kRemovalCheck instead.
+        if (cv_.wait_for(lock, kRemovalCheck, [&] { return credit_ > 0 || Cancelled(); })) {
+          if (Cancelled()) break;
+          limit = std::min<uint64_t>(credit_, batch_);
+        }
+      }
+      if (limit == 0) {
+        struct msqid_ds ds;
+        if (msgctl(qid_, IPC_STAT, &ds) < 0 && (errno == EIDRM || errno == EINVAL)) err = EIDRM;
+        continue;
       }
       // One blocking receive; EINTR means a cancel (or a stray signal: receive again).
       if (!ReceiveRecord(building, qid_, max_size_, type_, flags_)) {
@@ -329,7 +295,8 @@ class ReceiverTask : public Task {
     size_t len = out.len;
     try {
       if (count > 0) {
-        data = Napi::Buffer<uint8_t>::New(env, out.Release(), len, [](Napi::Env, uint8_t* p) { std::free(p); });
+        data = Napi::Buffer<uint8_t>::New(env, records, len, [](Napi::Env, uint8_t* p) { std::free(p); });
+        out.Release();  // the Buffer owns the records now
       }
       dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, final),
                      Napi::Number::New(env, final ? err : 0), data, Napi::Number::New(env, count)});
@@ -337,30 +304,11 @@ class ReceiverTask : public Task {
       // JS cannot run any more (environment teardown): the records, still alive until the
       // Buffer's finalizer, go back to the queue. Had termination stopped a handler midway,
       // the messages it already saw go back too: at least once for a dying worker, never lost.
-      PutBack(records, len, count);
+      Orphan(qid_, records, len, count);
     }
   }
 
  private:
-  // msgsnd(IPC_NOWAIT) of `count` records, in order, until one does not fit.
-  void PutBack(const uint8_t* records, size_t len, uint32_t count) {
-    size_t off = 0;
-    ByteBuf msg;
-    for (uint32_t i = 0; i < count && off + kHeader <= len; i++) {
-      uint32_t length;
-      double t;
-      std::memcpy(&length, records + off, 4);
-      std::memcpy(&t, records + off + 8, 8);
-      long type = long(t);
-      msg.len = 0;
-      if (!msg.Reserve(sizeof type + length)) return;
-      std::memcpy(msg.data, &type, sizeof type);
-      std::memcpy(msg.data + sizeof type, records + off + kHeader, length);
-      if (msgsnd(qid_, msg.data, length, IPC_NOWAIT) != 0) return;
-      off += kHeader + Align8(length);
-    }
-  }
-
   void AddCreditLocked(double n) {
     if (n >= 1.8e19) credit_ = UINT64_MAX;
     else if (credit_ != UINT64_MAX) credit_ = uint64_t(n) > UINT64_MAX - 1 - credit_ ? UINT64_MAX - 1 : credit_ + uint64_t(n);
@@ -455,6 +403,52 @@ Napi::Value MsgsndStart(const Napi::CallbackInfo& info) {
   auto task = std::make_shared<SenderTask>(qid, type, bytes);
   if (!task->ok()) ThrowSystemError(info.Env(), ENOMEM, "msgsnd");
   return Napi::Number::New(info.Env(), EnvState::Get(info.Env())->Start(info.Env(), task));
+}
+
+// msgPutBackStart(qid, records, count) -> task id: puts packed records back into the queue,
+// waiting for room on a waiter thread (putback.h). dispatch(id, true, errno, sent, failed).
+// Cancelling it only stops the waiting for JS: the rest goes on in the background.
+Napi::Value MsgPutBackStart(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  Bytes bytes = ArgBytes(info, 1, "records");
+  uint32_t count = uint32_t(ArgInteger(info, 2, "count", 0, UINT32_MAX));
+  // Check the layout on the copy the task will send (a SharedArrayBuffer may change under us).
+  PutBackBatch batch(qid, bytes.data, bytes.length, count);
+  size_t off = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (batch.records.size() - off < kHeader) ThrowOutOfRange(info.Env(), "count", "<= the records in the buffer", info[2]);
+    Record r = Record::At(batch.records.data() + off);
+    if (!(r.type >= 1 && r.type <= double(kMaxSafeInteger) && std::trunc(r.type) == r.type)) {
+      ThrowOutOfRange(info.Env(), "type", ">= 1 && <= 9007199254740991", Napi::Number::New(info.Env(), r.type));
+    }
+    if (batch.records.size() - off - kHeader < r.length) ThrowOutOfRange(info.Env(), "records", "well-formed", info[1]);
+    off = std::min(off + r.size, batch.records.size());
+  }
+  auto task = std::make_shared<PutBackTask>(std::move(batch));
+  return Napi::Number::New(info.Env(), EnvState::Get(info.Env())->Start(info.Env(), task));
+}
+
+// msgBacklog(qid, records, count): mirrors what JS holds for put-back (EnvState::MirrorBacklog).
+Napi::Value MsgBacklog(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  Bytes bytes = ArgBytes(info, 1, "records");
+  uint32_t count = uint32_t(ArgInteger(info, 2, "count", 0, UINT32_MAX));
+  EnvState::Get(info.Env())->MirrorBacklog(qid, bytes.data, bytes.length, count);
+  return info.Env().Undefined();
+}
+
+// prepareExit(deadlineMs) -> { put, lost }: the process is exiting (JS's 'exit' event on
+// the main thread). Ends every wait of this environment, then puts back every message
+// still held outside the kernel, trying for room until the deadline.
+Napi::Value PrepareExit(const Napi::CallbackInfo& info) {
+  int deadline = ArgInt32(info, 0, "deadlineMs", 0, 60000);
+  EnvState::Get(info.Env())->PrepareExit();
+  uint64_t put = 0, lost = 0;
+  DrainOrphansForExit(deadline, &put, &lost);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("put", Napi::Number::New(info.Env(), double(put)));
+  o.Set("lost", Napi::Number::New(info.Env(), double(lost)));
+  return o;
 }
 
 // ---- msgctl ----
@@ -574,6 +568,12 @@ void InitSysvMsg(Napi::Env env, Napi::Object exports, Napi::Object constants) {
   exports.Set("msgrcvStart", Napi::Function::New(env, MsgrcvStart, "msgrcvStart"));
   exports.Set("msgrcvCredit", Napi::Function::New(env, MsgrcvCredit, "msgrcvCredit"));
   exports.Set("msgsndStart", Napi::Function::New(env, MsgsndStart, "msgsndStart"));
+  exports.Set("msgPutBackStart", Napi::Function::New(env, MsgPutBackStart, "msgPutBackStart"));
+  exports.Set("msgBacklog", Napi::Function::New(env, MsgBacklog, "msgBacklog"));
+  exports.Set("prepareExit", Napi::Function::New(env, PrepareExit, "prepareExit"));
+  exports.Set("putBacksPending", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+                return Napi::Number::New(info.Env(), double(OrphansPending()));
+              }, "putBacksPending"));
   exports.Set("msgctlStat", Napi::Function::New(env, MsgctlStat, "msgctlStat"));
   exports.Set("msgctlSet", Napi::Function::New(env, MsgctlSet, "msgctlSet"));
   exports.Set("msgctlRemove", Napi::Function::New(env, MsgctlRemove, "msgctlRemove"));

@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "errors.h"
+#include "putback.h"
 
 namespace rxipc {
 
-namespace {
-
 int CancelSignal() { return SIGRTMIN + 5; }
+
+namespace {
 
 void NoopHandler(int) {}
 
@@ -341,15 +342,38 @@ void EnvState::TaskExited() {
 
 // Environment teardown (main thread): cancel every Task, wait until every waiter thread
 // has let go of this EnvState, then drop the pending deliveries.
-void EnvState::Cleanup(EnvState* self) {
-  for (auto& entry : self->tasks_) entry.second->Cancel();
+void EnvState::CancelAndJoin() {
+  for (auto& entry : tasks_) entry.second->Cancel();
   {
-    std::unique_lock<std::mutex> lock(self->mu_);
-    self->cv_.wait(lock, [&] { return self->running_ == 0; });
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return running_ == 0; });
   }
   // Every thread let go: results that were never delivered are released here, on the main
   // thread, rather than whenever the thread-safe function frees its queue (if ever).
-  for (auto& entry : self->tasks_) entry.second->Abandon();
+  for (auto& entry : tasks_) entry.second->Abandon();
+  for (auto& entry : backlogs_) {
+    uint32_t count;
+    std::memcpy(&count, entry.second.data(), 4);
+    Orphan(entry.first, entry.second.data() + 4, entry.second.size() - 4, count);
+  }
+  backlogs_.clear();
+}
+
+void EnvState::MirrorBacklog(int qid, const uint8_t* records, size_t len, uint32_t count) {
+  if (count == 0) {
+    backlogs_.erase(qid);
+    return;
+  }
+  std::vector<uint8_t>& m = backlogs_[qid];
+  m.resize(4 + len);
+  std::memcpy(m.data(), &count, 4);
+  std::memcpy(m.data() + 4, records, len);
+}
+
+void EnvState::PrepareExit() { CancelAndJoin(); }
+
+void EnvState::Cleanup(EnvState* self) {
+  self->CancelAndJoin();
   if (self->has_tsfn_) {
     self->tsfn_.Abort();
     self->has_tsfn_ = false;

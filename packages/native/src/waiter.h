@@ -31,10 +31,15 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace rxipc {
 
 class EnvState;
+
+// The real-time signal that interrupts a waiting syscall (SIGRTMIN+5; a no-op handler
+// installed without SA_RESTART). Threads that wait for rxipc unblock it; all others block it.
+int CancelSignal();
 
 class Task : public std::enable_shared_from_this<Task> {
  public:
@@ -126,6 +131,17 @@ class EnvState {
 
   Napi::Value SetDispatcher(const Napi::CallbackInfo& info);
 
+  // Process exit (main thread, from JS's 'exit' event, when no more JS will run): cancels
+  // every Task, waits for their threads to let go (they return within milliseconds of the
+  // signal), and releases what they hold (Abandon: messages go to the background put-back).
+  // Idempotent; the environment's cleanup hook still runs later if it runs at all.
+  void PrepareExit();
+
+  // Messages JS holds outside the kernel for queue `qid` with no consumer (a put-back
+  // backlog), mirrored here so that teardown and exit can return them: a worker that is
+  // terminated runs no more JS. Replaces the previous mirror for `qid`; count 0 clears it.
+  void MirrorBacklog(int qid, const uint8_t* records, size_t len, uint32_t count);
+
   // Waiter thread.
   void PostEvent(std::shared_ptr<Task>* ev);
   void TaskExited();
@@ -135,6 +151,7 @@ class EnvState {
   struct Event;
   static void CallJs(Napi::Env env, Napi::Function dispatch, EnvState* self, std::shared_ptr<Task>* data);
   static void Cleanup(EnvState* self);
+  void CancelAndJoin();
   void AdjustRef(Napi::Env env, int delta);
 
   using Tsfn = Napi::TypedThreadSafeFunction<EnvState, std::shared_ptr<Task>, &EnvState::CallJs>;
@@ -143,6 +160,7 @@ class EnvState {
   uint32_t next_id_ = 1;
   int refs_ = 0;
   std::unordered_map<uint32_t, std::shared_ptr<Task>> tasks_;
+  std::unordered_map<int, std::vector<uint8_t>> backlogs_;  // qid -> records (count first, u32)
   std::mutex mu_;  // guards running_
   std::condition_variable cv_;
   int running_ = 0;

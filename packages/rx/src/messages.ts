@@ -1,7 +1,7 @@
 import type { Message, MessageQueue, ReceiveSelector } from '@rxipc/core';
 import { Observable } from 'rxjs';
 
-import { validateBoolean, validateInteger, validateOptions } from '@rxipc/core/internal';
+import { queueInternals, validateBoolean, validateInteger, validateOptions, type Subscription } from '@rxipc/core/internal';
 
 /**
  * Which messages a `messages()` subscription takes, and how many at a time.
@@ -12,7 +12,9 @@ import { validateBoolean, validateInteger, validateOptions } from '@rxipc/core/i
 export interface MessagesOptions extends ReceiveSelector {
   /**
    * Most messages handed over per kernel wake-up: an integer 1..65536 (default 256). At
-   * most 2 × batch messages are out of the kernel and not yet delivered at any time.
+   * most 2 × batch messages are out of the kernel and not yet delivered at any time: that is
+   * also what a kill -9 of this process can lose (512 by default); a smaller batch trades
+   * throughput for a smaller window (batch 1: at most 2).
    */
   batch?: number;
   /** Let a waiting subscription not keep the process alive (default false). */
@@ -37,41 +39,40 @@ export interface MessagesOptions extends ReceiveSelector {
  * messages(q, { type: 3 }).subscribe(({ data }) => console.log(data.toString()));
  */
 export function messages(queue: MessageQueue, options: MessagesOptions = {}): Observable<Message> {
+  const q = queueInternals(queue);
   const { batch: batchOption, unref: unrefOption, ...selector } = validateOptions<MessagesOptions>(options);
   const batch = batchOption === undefined ? 256 : validateInteger(batchOption, 'options.batch', 1, 65536);
   const unref = unrefOption === undefined ? false : validateBoolean(unrefOption, 'options.unref');
-  const sel = queue._selector(selector); // validate eagerly, at creation
+  const sel = q.selector(selector); // validate eagerly, at creation
   return new Observable<Message>((subscriber) => {
-    // Credit invariant: messages taken from the kernel <= 2 × batch + messages whose
-    // delivery has finished. Credit comes back only after a whole delivery ran through
-    // next(), so a subscriber that holds the event loop holds the draining too.
-    const receiver = queue._receiver(sel, batch, 2 * batch, {
-      messages: (ms) => {
-        for (let i = 0; i < ms.length; i++) {
-          if (subscriber.closed) {
-            queue._putBack(ms.slice(i));
-            return;
-          }
-          subscriber.next(ms[i]!);
-        }
-        if (!subscriber.closed) receiver.credit(ms.length);
-      },
-      end: (err) => {
-        untrack();
-        if (err) subscriber.error(err);
-        else subscriber.complete();
-      },
-    });
-    if (unref) receiver.ref(false);
-    const untrack = queue._track({
-      cancel: (removed) => {
-        if (removed) subscriber.error(removed);
-        receiver.close();
-      },
-    });
-    return () => {
-      untrack();
-      receiver.close();
-    };
+    // Credit: at most 2 × batch messages out of the kernel and not yet delivered (with the
+    // queue object's put-back backlog counted in); credit comes back only after a delivery
+    // ran through next(), so a subscriber that holds the event loop holds the draining too.
+    let sub: Subscription;
+    try {
+      sub = q.subscribe(
+        sel,
+        { batch, credit: 2 * batch, autoCredit: true },
+        {
+          get open() {
+            return !subscriber.closed;
+          },
+          next: (m) => subscriber.next(m),
+          cancelled: (removed) => {
+            if (removed) subscriber.error(removed);
+          },
+          end: (err) => {
+            if (err) subscriber.error(err);
+            else subscriber.complete();
+          },
+        },
+      );
+    } catch (err) {
+      subscriber.error(err); // closed since creation: a runtime failure, an error notification
+      return undefined;
+    }
+    if (unref) sub.ref(false);
+    sub.start();
+    return () => sub.close();
   });
 }

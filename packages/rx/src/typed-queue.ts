@@ -1,4 +1,5 @@
 import type { Message, MessageQueue, SendOptions } from '@rxipc/core';
+import { queueInternals } from '@rxipc/core/internal';
 import { Observable, Subject } from 'rxjs';
 
 import type { Codec } from './codecs.js';
@@ -97,7 +98,7 @@ export function typedQueue<const S extends Schema>(queue: MessageQueue, schema: 
     if (kind === null || typeof kind !== 'object' || typeof kind.codec?.encode !== 'function' || typeof kind.codec?.decode !== 'function') {
       throw new TypeError(`typedQueue: schema entry '${name}' must be { type, codec: { encode, decode } }`);
     }
-    queue._validatePayload(kind.type, ''); // a valid message type (integer 1..2^53-1)
+    queueInternals(queue).payload(kind.type, ''); // a valid message type (integer 1..2^53-1)
     if (types.has(kind.type)) throw new RangeError(`typedQueue: type ${kind.type} is used twice in the schema`);
     types.add(kind.type);
   }

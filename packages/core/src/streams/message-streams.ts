@@ -1,9 +1,10 @@
 import { Readable, Writable } from 'node:stream';
 
 import type { Message } from '../sysv/records.js';
-import type { Receiver } from '../sysv/receiver.js';
-import type { MessageQueue, ReceiveSelector, ValidSelector } from '../sysv/message-queue.js';
+import type { Subscription } from '../sysv/receiver.js';
+import { queueInternals, type MessageQueue, type QueueInternals, type ReceiveSelector, type ValidSelector } from '../sysv/message-queue.js';
 import { invalidArgType } from '../errors.js';
+import { validateInteger } from '../validate.js';
 import type { Payload } from '../validate.js';
 
 export interface MessageReadStreamOptions extends ReceiveSelector {
@@ -30,8 +31,10 @@ export interface MessageWriteStreamOptions {
  */
 export class MessageReadStream extends Readable {
   readonly queue: MessageQueue;
+  readonly #q: QueueInternals;
   readonly #selector: ValidSelector;
-  #receiver: Receiver | undefined;
+  #sub: Subscription | undefined;
+  /** Messages asked of the kernel and not yet pushed. */
   #inflight = 0;
   #ending = false;
   #refed = true;
@@ -39,12 +42,15 @@ export class MessageReadStream extends Readable {
 
   /** @internal use MessageQueue.createReadStream(). */
   constructor(queue: MessageQueue, selector: ValidSelector, highWaterMark: number) {
+    const q = queueInternals(queue);
+    validateInteger(highWaterMark, 'highWaterMark', 1, 65536);
     super({ objectMode: true, highWaterMark });
     this.queue = queue;
-    this.#selector = selector;
+    this.#q = q;
+    this.#selector = validSelector(selector);
     // close() of the queue ends the stream (what it holds can still be read); remove()
     // destroys it with EIDRM. Tracked from the start: a stream not yet read ends too.
-    this.#untrack = queue._track({ cancel: (removed) => (removed ? this.destroy(removed) : this.#end()) });
+    this.#untrack = q.life.track({ cancel: (removed) => (removed ? this.destroy(removed) : this.#end()) });
   }
 
   /** Nothing once destroyed: what it held went back to the queue, so handing it out here would duplicate it. */
@@ -63,37 +69,35 @@ export class MessageReadStream extends Readable {
       want = 1;
     }
     this.#inflight += want;
-    if (this.#receiver) {
-      this.#receiver.credit(want);
+    if (this.#sub) {
+      this.#sub.credit(want);
       return;
     }
     try {
-      this.#receiver = this.queue._receiver(this.#selector, Math.min(256, this.readableHighWaterMark), want, {
-        messages: (batch) => {
-          this.#inflight -= batch.length;
-          for (let i = 0; i < batch.length; i++) {
-            // Destroyed (or ended by close()) by a consumer of an earlier message of this
-            // batch: push() would silently drop the rest, so it goes back to the queue.
-            if (this.destroyed || this.#ending) {
-              this.queue._putBack(batch.slice(i));
-              return;
-            }
-            try {
-              this.push(batch[i]);
-            } catch (err) {
-              this.queue._putBack(batch.slice(i + 1)); // a 'data' listener threw
-              throw err;
-            }
-          }
+      const stream = this;
+      this.#sub = this.#q.subscribe(
+        this.#selector,
+        { batch: Math.min(256, this.readableHighWaterMark), credit: this.readableHighWaterMark },
+        {
+          // Destroyed (or ended by close()) by a consumer of an earlier message: push()
+          // would silently drop the rest, so it goes back to the queue.
+          get open() {
+            return !stream.destroyed && !stream.#ending;
+          },
+          next: (m) => {
+            this.#inflight = Math.max(0, this.#inflight - 1);
+            this.push(m);
+          },
+          end: (err) => {
+            this.#untrack?.();
+            if (err) this.destroy(err);
+            else this.#end();
+          },
         },
-        end: (err) => {
-          this.#untrack?.();
-          if (err) this.destroy(err);
-          else this.#end();
-        },
-      });
+      );
       // unref() may come before the first read made the receiver.
-      if (!this.#refed) this.#receiver.ref(false);
+      if (!this.#refed) this.#sub.ref(false);
+      this.#sub.start(want);
     } catch (err) {
       this.destroy(err as Error);
     }
@@ -103,29 +107,40 @@ export class MessageReadStream extends Readable {
   #end(): void {
     if (this.#ending || this.destroyed) return;
     this.#ending = true;
-    this.#receiver?.close();
+    this.#sub?.close();
     this.push(null);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#receiver?.close();
+    this.#sub?.close();
     this.#untrack?.();
     // Messages pushed but never read go back to the queue rather than vanish.
     const held = heldMessages(this);
-    if (held.length > 0) this.queue._putBack(held);
+    if (held.length > 0) this.#q.backlog.add(held);
     callback(error);
   }
 
   /** Whether a waiting stream keeps the event loop alive (default: yes). */
   ref(ref = true): this {
     this.#refed = ref;
-    this.#receiver?.ref(ref);
+    this.#sub?.ref(ref);
     return this;
   }
 
   unref(): this {
     return this.ref(false);
   }
+}
+
+/** A selector as MessageQueue's validation made it (the constructor is reachable by anyone). */
+function validSelector(sel: unknown): ValidSelector {
+  const s = sel as Partial<ValidSelector> | null;
+  if (typeof s !== 'object' || s === null) throw invalidArgType('selector', 'of type object', sel);
+  return {
+    type: validateInteger(s.type, 'selector.type', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    flags: validateInteger(s.flags, 'selector.flags', 0, 2 ** 31 - 1),
+    maxSize: validateInteger(s.maxSize, 'selector.maxSize', 0, 2 ** 31 - 65),
+  };
 }
 
 /** The objects buffered in a Readable (Node 20: an array read from bufferIndex). */
@@ -150,23 +165,28 @@ type Chunk = Payload | { type: number; data: Payload };
 export class MessageWriteStream extends Writable {
   readonly queue: MessageQueue;
   readonly type: number | undefined;
+  readonly #q: QueueInternals;
 
   /** @internal use MessageQueue.createWriteStream(). */
   constructor(queue: MessageQueue, type: number | undefined, highWaterMark: number) {
+    const q = queueInternals(queue);
+    if (type !== undefined) q.payload(type, '');
+    validateInteger(highWaterMark, 'highWaterMark', 1, 65536);
     super({ objectMode: true, highWaterMark });
     this.queue = queue;
     this.type = type;
+    this.#q = q;
   }
 
   #message(chunk: Chunk): { type: number; data: Uint8Array } {
     if (this.type !== undefined) {
-      return { type: this.type, data: this.queue._validatePayload(this.type, chunk as Payload) };
+      return { type: this.type, data: this.#q.payload(this.type, chunk as Payload) };
     }
     if (chunk === null || typeof chunk !== 'object' || chunk instanceof Uint8Array) {
       throw invalidArgType('chunk', 'a { type, data } message (the stream has no type option)', chunk);
     }
     const m = chunk as { type: number; data: Payload };
-    return { type: m.type, data: this.queue._validatePayload(m.type, m.data) };
+    return { type: m.type, data: this.#q.payload(m.type, m.data) };
   }
 
   override _write(chunk: Chunk, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -189,7 +209,8 @@ export class MessageWriteStream extends Writable {
     let sent: number;
     try {
       messages = chunks.map((c) => this.#message(c.chunk));
-      sent = this.queue._sendBatch(messages);
+      this.#q.life.assertOpen();
+      sent = this.#q.sends.batch(messages);
     } catch (err) {
       callback(err as Error);
       return;
@@ -204,7 +225,7 @@ export class MessageWriteStream extends Writable {
       while (next < messages.length) {
         const m = messages[next++]!;
         await this.queue.send(m.type, m.data);
-        if (next < messages.length) next += this.queue._sendBatch(messages.slice(next));
+        if (next < messages.length) next += this.#q.sends.batch(messages.slice(next));
       }
     })().then(() => callback(), callback);
   }

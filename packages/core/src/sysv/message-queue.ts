@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events';
 import { native, type IpcPerm, type MsgInfo, type MsqidDs } from '@rxipc/native';
 import type TypedEmitterModule from 'typed-emitter';
 
-import { abortError, closedError, errnos, invalidArgValue, outOfRange, systemError, type SystemError } from '../errors.js';
+import { abortError, closedError, errnos, invalidArgType, invalidArgValue, outOfRange, systemError, type SystemError } from '../errors.js';
+import { Lifecycle } from '../lifecycle.js';
 import { MessageReadStream, MessageWriteStream, type MessageReadStreamOptions, type MessageWriteStreamOptions } from '../streams/message-streams.js';
 import {
   MAX_SAFE_INTEGER,
@@ -16,9 +17,10 @@ import {
   validateTimeout,
   type Payload,
 } from '../validate.js';
-import { PendingTask } from '../wait.js';
-import { packRecords, type Message } from './records.js';
-import { Receiver, type ReceiverSink } from './receiver.js';
+import { Backlog, type ValidSelector } from './backlog.js';
+import type { Message } from './records.js';
+import { Subscription, type Consumer, type SubscriptionOptions } from './receiver.js';
+import { SendLine } from './send-line.js';
 
 const { IPC_CREAT, IPC_EXCL, IPC_INFO, MSG_INFO, MSG_EXCEPT, MSG_NOERROR } = native.constants;
 
@@ -79,22 +81,35 @@ export type MessageQueueEvents = {
   removed: () => void;
 };
 
-interface QueuedSend {
-  type: number;
-  data: Uint8Array;
-  signal: AbortSignal | undefined;
-  timeout: number | undefined;
-  resolve: () => void;
-  reject: (err: Error) => void;
-  onAbort?: () => void;
-  /** While queued behind others: when the timeout expires (performance.now()), and its timer. */
-  deadline?: number;
-  timer?: NodeJS.Timeout;
+/**
+ * What @rxipc/core's streams and @rxipc/rx need of a queue object, kept out of its public
+ * type: reach it with {@link queueInternals} (exported from `@rxipc/core/internal`).
+ */
+export interface QueueInternals {
+  readonly id: number;
+  readonly life: Lifecycle;
+  readonly backlog: Backlog;
+  readonly sends: SendLine;
+  /** Validates a selector into msgrcv arguments. */
+  selector(opts: ReceiveSelector): ValidSelector;
+  /** Validates a message; returns its bytes. */
+  payload(type: number, data: unknown): Uint8Array;
+  /** A subscription on the one delivery loop (call start() on it). Throws if closed. */
+  subscribe(sel: ValidSelector, opts: SubscriptionOptions, consumer: Consumer): Subscription;
 }
 
-/** Something of this object's that waits: close() cancels it; remove() hands it the EIDRM error. */
-interface Cancellable {
-  cancel(removed?: SystemError): void;
+const internals = new WeakMap<object, QueueInternals>();
+
+/**
+ * The internals of a MessageQueue; a TypeError (ERR_INVALID_ARG_TYPE) for anything else.
+ *
+ * @example
+ * const { selector } = queueInternals(q);
+ */
+export function queueInternals(queue: unknown, name = 'queue'): QueueInternals {
+  const q = typeof queue === 'object' && queue !== null ? internals.get(queue) : undefined;
+  if (q === undefined) throw invalidArgType(name, 'an instance of MessageQueue', queue);
+  return q;
 }
 
 /**
@@ -117,19 +132,38 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
   /** The kernel's msgmax when the queue was opened: the largest payload, and the default maxSize. */
   readonly maxMessageSize: number;
 
-  #closed = false;
-  #removed = false;
-  readonly #sends: QueuedSend[] = [];
-  #pumping = false;
-  readonly #pending = new Set<Cancellable>();
-  readonly #putBacks: Message[] = [];
-  #puttingBack = false;
+  readonly #life: Lifecycle;
+  readonly #sends: SendLine;
+  readonly #backlog: Backlog;
 
   private constructor(id: number, key: number | undefined) {
     super();
     this.id = id;
     this.key = key;
     this.maxMessageSize = native.msgctlInfo(IPC_INFO).msgmax;
+    this.#life = new Lifecycle({
+      what: 'MessageQueue',
+      exists: () => queueExists(id),
+      onRemoved: () => this.emit('removed'),
+      onClosed: () => this.emit('close'),
+      drained: () => this.#backlog.drained(),
+    });
+    this.#sends = new SendLine(id, this.#life);
+    this.#backlog = new Backlog(id, this.#life);
+    const life = this.#life;
+    const backlog = this.#backlog;
+    internals.set(this, {
+      id,
+      life,
+      backlog,
+      sends: this.#sends,
+      selector: (opts) => this.#validateSelector(opts),
+      payload: (type, data) => this.#validateSend(type, data),
+      subscribe: (sel, opts, consumer) => {
+        life.assertOpen();
+        return new Subscription({ id, life, backlog }, sel, opts, consumer);
+      },
+    });
   }
 
   /**
@@ -185,7 +219,7 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
 
   /** Whether close() was called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#life.closed;
   }
 
   /**
@@ -197,46 +231,14 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
    * await q.send(3, Buffer.from([1, 2, 3]), { timeout: 1000 });
    */
   send(type: number, data: Payload, options?: SendOptions): Promise<void> {
-    let job: QueuedSend;
     try {
-      const { bytes } = this.#validateSend(type, data);
+      const bytes = this.#validateSend(type, data);
       const opts = validateOptions<SendOptions>(options);
       const signal = validateAbortSignal(opts.signal, 'options.signal');
       const timeout = validateTimeout(opts.timeout, 'options.timeout');
-      this.#assertOpen();
+      this.#life.assertOpen();
       if (signal?.aborted) return Promise.reject(abortError(signal));
-      if (this.#sends.length === 0 && this.#sendNow(type, bytes)) return Promise.resolve();
-      let resolve!: () => void;
-      let reject!: (err: Error) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      // Copied: the caller may reuse its buffer as soon as send() returns.
-      job = { type, data: Buffer.from(bytes), signal, timeout, resolve, reject };
-      this.#sends.push(job);
-      if (this.#sends.length > 1) {
-        // Still queued behind others: an abort or the timeout simply takes it out of the line.
-        // (The timeout counts from this call, not from when the send reaches the front.)
-        const leave = (err: Error) => {
-          const i = this.#sends.indexOf(job);
-          if (i > 0) {
-            this.#sends.splice(i, 1);
-            this.#leaveLine(job);
-            reject(err);
-          }
-        };
-        if (signal) {
-          job.onAbort = () => leave(abortError(signal));
-          signal.addEventListener('abort', job.onAbort, { once: true });
-        }
-        if (timeout !== undefined) {
-          job.deadline = performance.now() + timeout;
-          job.timer = setTimeout(() => leave(systemError(errnos.ETIMEDOUT, 'msgsnd')), timeout);
-        }
-      }
-      void this.#pump();
-      return promise;
+      return this.#sends.send(type, bytes, signal, timeout);
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -250,10 +252,10 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
    * if (!q.trySend(1, 'tick')) console.log('queue full');
    */
   trySend(type: number, data: Payload): boolean {
-    const { bytes } = this.#validateSend(type, data);
-    this.#assertOpen();
-    if (this.#sends.length > 0) return false;
-    return this.#sendNow(type, bytes);
+    const bytes = this.#validateSend(type, data);
+    this.#life.assertOpen();
+    if (this.#sends.busy) return false;
+    return this.#sends.now(type, bytes);
   }
 
   /**
@@ -270,52 +272,46 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
     const sel = this.#validateSelector(opts);
     const signal = validateAbortSignal(opts.signal, 'options.signal');
     const timeout = validateTimeout(opts.timeout, 'options.timeout');
-    this.#assertOpen();
+    this.#life.assertOpen();
     if (signal?.aborted) throw abortError(signal);
-    const now = this.#call(() => native.msgrcv(this.id, sel.maxSize, sel.type, sel.flags), 'msgrcv');
+    const now = this.#receiveNow(sel);
     if (now !== undefined) return now;
     return new Promise<Message>((resolve, reject) => {
       let got: Message | undefined;
-      let reason: 'abort' | 'timeout' | 'close' | undefined;
-      let removed: SystemError | undefined;
+      let reason: 'abort' | 'timeout' | undefined;
+      let cancelled: Error | undefined;
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () => cancel('abort');
-      const entry: Cancellable = {
-        cancel: (err) => {
-          removed = err;
-          cancel('close');
+      // A message taken by the thread while we cancel is still delivered: the consumer
+      // stays open until it has one.
+      const sub = new Subscription({ id: this.id, life: this.#life, backlog: this.#backlog }, sel, { batch: 1, credit: 1, once: true }, {
+        get open() {
+          return got === undefined;
         },
-      };
-      const cleanup = () => {
-        this.#pending.delete(entry);
-        signal?.removeEventListener('abort', onAbort);
-        if (timer) clearTimeout(timer);
-      };
-      const sink: ReceiverSink = {
-        messages: (batch) => {
-          got = batch[0];
+        next: (m) => {
+          got = m;
+        },
+        cancelled: (removed) => {
+          cancelled = removed;
         },
         end: (err) => {
-          cleanup();
+          signal?.removeEventListener('abort', onAbort);
+          if (timer) clearTimeout(timer);
           if (got) resolve(got);
-          else if (err) reject(this.#normalize(err as SystemError));
+          else if (err) reject(err);
           else if (reason === 'abort') reject(abortError(signal));
           else if (reason === 'timeout') reject(systemError(errnos.ETIMEDOUT, 'msgrcv'));
-          else reject(removed ?? closedError('MessageQueue'));
+          else reject(cancelled ?? closedError('MessageQueue'));
         },
-      };
-      // A message taken by the thread while we cancel is still delivered: the sink keeps it.
-      const receiver = new Receiver({ msqid: this.id, ...sel, batch: 1, credit: 1, once: true }, sink, (batch) => {
-        got = batch[0];
       });
-      const cancel = (r: 'abort' | 'timeout' | 'close') => {
+      const cancel = (r: 'abort' | 'timeout') => {
         if (reason) return;
         reason = r;
-        receiver.close();
+        sub.close();
       };
-      this.#pending.add(entry);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeout !== undefined) timer = setTimeout(() => cancel('timeout'), timeout);
+      sub.start();
     });
   }
 
@@ -328,8 +324,8 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
   tryReceive(options?: ReceiveSelector): Message | undefined {
     const opts = validateOptions<ReceiveSelector>(options);
     const sel = this.#validateSelector(opts);
-    this.#assertOpen();
-    return this.#call(() => native.msgrcv(this.id, sel.maxSize, sel.type, sel.flags), 'msgrcv');
+    this.#life.assertOpen();
+    return this.#receiveNow(sel);
   }
 
   /**
@@ -346,7 +342,7 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
     const sel = this.#validateSelector(opts);
     const highWaterMark =
       opts.highWaterMark === undefined ? 256 : validateInteger(opts.highWaterMark, 'options.highWaterMark', 1, 65536);
-    this.#assertOpen();
+    this.#life.assertOpen();
     return new MessageReadStream(this, sel, highWaterMark);
   }
 
@@ -363,7 +359,7 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
     const type = opts.type === undefined ? undefined : validateInteger(opts.type, 'options.type', 1, MAX_SAFE_INTEGER);
     const highWaterMark =
       opts.highWaterMark === undefined ? 256 : validateInteger(opts.highWaterMark, 'options.highWaterMark', 1, 65536);
-    this.#assertOpen();
+    this.#life.assertOpen();
     return new MessageWriteStream(this, type, highWaterMark);
   }
 
@@ -374,8 +370,8 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
    * q.stat().qnum; // messages waiting
    */
   stat(): MessageQueueStat {
-    this.#assertOpen();
-    return this.#call(() => native.msgctlStat(this.id), 'msgctl');
+    this.#life.assertOpen();
+    return this.#life.call(() => native.msgctlStat(this.id), 'msgctl');
   }
 
   /**
@@ -391,142 +387,66 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
     if (f.uid !== undefined) out.uid = validateInteger(f.uid, 'fields.uid', 0, 2 ** 32 - 2);
     if (f.gid !== undefined) out.gid = validateInteger(f.gid, 'fields.gid', 0, 2 ** 32 - 2);
     if (f.maxBytes !== undefined) out.qbytes = validateInteger(f.maxBytes, 'fields.maxBytes', 0, MAX_SAFE_INTEGER);
-    this.#assertOpen();
-    this.#call(() => native.msgctlSet(this.id, out), 'msgctl');
+    this.#life.assertOpen();
+    this.#life.call(() => native.msgctlSet(this.id, out), 'msgctl');
   }
 
   /**
    * msgctl(IPC_RMID): removes the queue for everyone. Blocked receivers and senders (in any
-   * process) fail with EIDRM. Also closes this object.
+   * process) fail with EIDRM; so do this object's own waits and streams. Also closes this
+   * object; messages it held for put-back are dropped (there is nowhere left to put them).
    *
    * @example
    * q.remove();
    */
   remove(): void {
-    this.#assertOpen();
-    this.#call(() => native.msgctlRemove(this.id), 'msgctl');
-    this.#markRemoved();
-    this.#shutdown(systemError(errnos.EIDRM, 'msgrcv')); // what every waiting receiver would have seen
+    this.#life.assertOpen();
+    this.#life.call(() => native.msgctlRemove(this.id), 'msgctl');
+    this.#life.markRemoved();
+    this.#backlog.clear();
+    this.#sends.shutdown();
+    void this.#life.shutdown(systemError(errnos.EIDRM, 'msgrcv')); // what every waiting receiver would have seen
   }
 
   /**
-   * Cancels everything this object is waiting for (receives, sends, streams) and makes it
-   * unusable. The queue itself stays (see {@link MessageQueue.remove}). Idempotent.
+   * Cancels everything this object is waiting for (receives, sends, streams, subscriptions)
+   * and makes it unusable; the queue itself stays (see {@link MessageQueue.remove}).
+   * Idempotent. The promise (which never rejects) settles once every message this object
+   * took out of the kernel is delivered or back in the queue: await it before
+   * `process.exit()` to be sure nothing is held. While the queue is full that waits for
+   * room; if the process exits first, it keeps trying for up to 1 s at exit, then reports
+   * on stderr how many messages it could not return.
    *
    * @example
-   * q.close();
+   * sub.unsubscribe();
+   * await q.close(); // taken-ahead messages are back in the queue
    */
-  close(): void {
-    this.#shutdown(undefined);
-  }
-
-  /** Ends every wait of this object: with `removed` (EIDRM) after remove(), else as closed. */
-  #shutdown(removed: SystemError | undefined): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const p of [...this.#pending]) p.cancel(removed);
-    for (const job of this.#sends.splice(1)) {
-      this.#leaveLine(job);
-      job.reject(removed ? systemError(errnos.EIDRM, 'msgsnd') : closedError('MessageQueue'));
-    }
-    this.emit('close');
+  close(): Promise<void> {
+    this.#sends.shutdown();
+    return this.#life.shutdown(undefined);
   }
 
   [Symbol.dispose](): void {
-    this.close();
+    void this.close();
   }
 
-  // ---- internals shared with the streams and @rxipc/rx ----
-
-  /** @internal */
-  _track(entry: Cancellable): () => void {
-    this.#pending.add(entry);
-    return () => this.#pending.delete(entry);
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
-  /** @internal Starts a batched receiver; see Receiver. */
-  _receiver(sel: ValidSelector, batch: number, credit: number, sink: ReceiverSink): Receiver {
-    this.#assertOpen();
-    const wrapped: ReceiverSink = {
-      messages: (b) => sink.messages(b),
-      end: (err) => sink.end(err ? this.#normalize(err as SystemError) : undefined),
-    };
-    return new Receiver({ msqid: this.id, ...sel, batch, credit }, wrapped, (b) => this._putBack(b));
+  #receiveNow(sel: ValidSelector): Message | undefined {
+    const [held] = this.#backlog.take(sel, 1); // what this object holds is served first
+    if (held) return held;
+    return this.#life.call(() => native.msgrcv(this.id, sel.maxSize, sel.type, sel.flags), 'msgrcv');
   }
 
-  /**
-   * @internal Returns messages that were taken out of the kernel for a consumer that is
-   * gone. They go to the back of the queue, in their order; if it is full, they wait on a
-   * waiter thread (keeping the process alive) until there is room. Only the queue's removal
-   * drops them: there is nowhere left to put them.
-   */
-  _putBack(batch: Message[]): void {
-    this.#putBacks.push(...batch);
-    if (!this.#puttingBack) {
-      // Nothing awaits the drain: a failure it did not expect (say a waiter thread that could
-      // not start) is reported, never an unhandled rejection that ends the process.
-      this.#drainPutBacks().catch((err: Error) =>
-        process.emitWarning(`rxipc: could not put messages back into queue ${this.id}: ${err.message}`),
-      );
-    }
-  }
-
-  async #drainPutBacks(): Promise<void> {
-    this.#puttingBack = true;
-    try {
-      while (this.#putBacks.length > 0) {
-        const m = this.#putBacks[0]!;
-        let sent: boolean;
-        try {
-          sent = native.msgsnd(this.id, m.type, m.data);
-        } catch (err) {
-          if (this.#normalize(err as SystemError).code === 'EIDRM') break;
-          // Not removed, yet it refuses the message (permissions or msgmax changed since it
-          // was received): say so rather than lose it silently, and go on with the rest.
-          process.emitWarning(`rxipc: could not put a message back into queue ${this.id}: ${(err as Error).message}`);
-          this.#putBacks.shift();
-          continue;
-        }
-        if (!sent) {
-          const { errno } = await new PendingTask(() => native.msgsndStart(this.id, m.type, m.data)).result;
-          if (errno !== 0) {
-            const err = this.#normalize(systemError(errno, 'msgsnd'));
-            if (err.code === 'EIDRM') break;
-            process.emitWarning(`rxipc: could not put a message back into queue ${this.id}: ${err.message}`);
-          }
-        }
-        this.#putBacks.shift();
-      }
-    } finally {
-      this.#putBacks.length = 0;
-      this.#puttingBack = false;
-    }
-  }
-
-  /** @internal Validates a selector into msgrcv arguments. */
-  _selector(opts: ReceiveSelector): ValidSelector {
-    return this.#validateSelector(opts);
-  }
-
-  /** @internal Sends packed records without waiting; returns how many fit. */
-  _sendBatch(messages: ReadonlyArray<{ type: number; data: Uint8Array }>): number {
-    this.#assertOpen();
-    if (this.#sends.length > 0) return 0;
-    return this.#call(() => native.msgsndRecords(this.id, packRecords(messages), messages.length), 'msgsnd');
-  }
-
-  /** @internal */
-  _validatePayload(type: number, data: Payload): Uint8Array {
-    return this.#validateSend(type, data).bytes;
-  }
-
-  #validateSend(type: number, data: Payload): { bytes: Uint8Array } {
+  #validateSend(type: unknown, data: unknown): Uint8Array {
     validateInteger(type, 'type', 1, MAX_SAFE_INTEGER);
     const bytes = toBytes(data, 'data');
     if (bytes.length > this.maxMessageSize) {
       throw outOfRange('data.length', `<= ${this.maxMessageSize} (msgmax)`, bytes.length);
     }
-    return { bytes };
+    return bytes;
   }
 
   #validateSelector(opts: ReceiveSelector): ValidSelector {
@@ -539,96 +459,16 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
     return { type, flags: (except ? MSG_EXCEPT : 0) | (truncate ? MSG_NOERROR : 0), maxSize };
   }
 
-  #assertOpen(): void {
-    if (this.#closed) throw closedError('MessageQueue');
-  }
+}
 
-  #sendNow(type: number, bytes: Uint8Array): boolean {
-    return this.#call(() => native.msgsnd(this.id, type, bytes), 'msgsnd');
-  }
-
-  async #pump(): Promise<void> {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    try {
-      while (this.#sends.length > 0) {
-        const job = this.#sends[0]!;
-        this.#leaveLine(job);
-        try {
-          if (job.signal?.aborted) throw abortError(job.signal);
-          if (this.#closed) throw closedError('MessageQueue');
-          if (!this.#sendNow(job.type, job.data)) await this.#sendWaiting(job);
-          job.resolve();
-        } catch (err) {
-          job.reject(err as Error);
-        }
-        this.#sends.shift();
-      }
-    } finally {
-      this.#pumping = false;
-    }
-  }
-
-  /** A queued send leaves the line (sent, failed, aborted, timed out): its listeners go. */
-  #leaveLine(job: QueuedSend): void {
-    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
-    if (job.timer) clearTimeout(job.timer);
-  }
-
-  async #sendWaiting(job: QueuedSend): Promise<void> {
-    const task = new PendingTask(() => native.msgsndStart(this.id, job.type, job.data), {
-      signal: job.signal,
-      timeout: job.deadline === undefined ? job.timeout : Math.max(0, job.deadline - performance.now()),
-    });
-    const untrack = this._track({ cancel: () => task.cancel('close') });
-    const { errno, reason } = await task.result;
-    untrack();
-    if (errno === 0) return; // sent, even if a cancel raced with it
-    if (reason === 'abort') throw abortError(job.signal);
-    if (reason === 'timeout') throw systemError(errnos.ETIMEDOUT, 'msgsnd');
-    if (reason === 'close') throw this.#removed ? systemError(errnos.EIDRM, 'msgsnd') : closedError('MessageQueue');
-    throw this.#normalize(systemError(errno, 'msgsnd'));
-  }
-
-  /** Runs a synchronous native call, giving removal one face (EIDRM) whatever the call. */
-  #call<T>(fn: () => T, syscall: string): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw this.#normalize(err as SystemError, syscall);
-    }
-  }
-
-  /**
-   * After IPC_RMID the kernel says EIDRM to a waiting call but EINVAL to a new one: both
-   * mean "the queue is gone", so both become EIDRM.
-   */
-  #normalize(err: SystemError, syscall = err.syscall): SystemError {
-    if (err.code !== 'EINVAL' && err.code !== 'EIDRM') return err;
-    if (!this.#removed && !this.#gone()) return err;
-    this.#markRemoved();
-    return err.code === 'EIDRM' ? err : systemError(errnos.EIDRM, syscall);
-  }
-
-  #gone(): boolean {
-    try {
-      native.msgctlStat(this.id);
-      return false;
-    } catch (e) {
-      return (e as SystemError).code === 'EINVAL' || (e as SystemError).code === 'EIDRM';
-    }
-  }
-
-  #markRemoved(): void {
-    if (this.#removed) return;
-    this.#removed = true;
-    this.emit('removed');
+/** Whether queue `id` still exists. */
+function queueExists(id: number): boolean {
+  try {
+    native.msgctlStat(id);
+    return true;
+  } catch (e) {
+    return (e as SystemError).code !== 'EINVAL' && (e as SystemError).code !== 'EIDRM';
   }
 }
 
-/** @internal msgrcv arguments after validation. */
-export interface ValidSelector {
-  type: number;
-  flags: number;
-  maxSize: number;
-}
+export type { ValidSelector };

@@ -1,86 +1,215 @@
+// The one delivery loop of System V messages, shared by receive(), the read stream and
+// @rxipc/rx's messages(): a kernel-filtered receiver on its own waiter thread (one blocking
+// msgrcv, then whatever else is queued, up to its batch size and credit, handed over as
+// one batch), delivered one message at a time to a Consumer.
+//
+// Taken means delivered or returned:
+// - a message goes to the consumer while it is open; from the first message it no longer
+//   takes, the rest of the batch goes to the queue's backlog (put back), never dropped;
+// - a message that arrives as its wait is cancelled is delivered if the consumer is still
+//   open (receive() resolves with it), else returned;
+// - the backlog of a queue object is served first to a new consumer whose selector matches;
+// - credit bounds what is out of the kernel: outstanding credit plus the object's backlog
+//   never exceed this subscription's budget, except that a subscription with nothing
+//   outstanding may always take one message (so it cannot stall behind a backlog that only
+//   room in the queue can drain).
 import { native, tasks } from '@rxipc/native';
 
 import { systemError } from '../errors.js';
+import type { Lifecycle, Pending } from '../lifecycle.js';
+import { exitHook, type Backlog, type InDelivery, type ValidSelector } from './backlog.js';
 import { parseRecords, type Message } from './records.js';
 
-export interface ReceiverSpec {
-  msqid: number;
-  /** 0: any; > 0: exactly this type (or any other, with MSG_EXCEPT); < 0: lowest type <= |type|. */
-  type: number;
-  /** MSG_EXCEPT | MSG_NOERROR. */
-  flags: number;
-  maxSize: number;
-  /** Most messages handed over per callback. */
-  batch: number;
-  /** How many messages may be taken out of the kernel before more credit is given. */
-  credit: number;
-  /** Stop after the first batch. */
-  once?: boolean;
-}
-
-export interface ReceiverSink {
-  /** A batch, in queue order. */
-  messages(batch: Message[]): void;
+export interface Consumer {
+  /** Whether it still takes messages. Once false, the rest goes back to the queue. */
+  readonly open: boolean;
+  /** One message. A throw puts the rest of the batch back and propagates. */
+  next(message: Message): void;
   /** The receiver is done: `error` is the kernel's (EIDRM, E2BIG, ...), undefined after close(). */
   end(error: Error | undefined): void;
+  /** The queue was removed or closed while waiting (Pending.cancel). */
+  cancelled?(removed: Error | undefined): void;
 }
 
-/**
- * A kernel-filtered receiver on its own waiter thread: one blocking msgrcv, then whatever
- * else is queued (IPC_NOWAIT) up to its batch size and credit, handed over as one batch.
- * Taking messages out of the kernel stops when the credit runs out: the kernel queue is
- * the buffer.
- *
- * After close(), batches the thread had already taken are given to `putBack` instead of
- * the sink: nothing is dropped.
- */
-export class Receiver {
-  readonly #id: number;
+export interface SubscriptionOptions {
+  /** Most messages handed over per callback. */
+  batch: number;
+  /** Most messages out of the kernel and not yet delivered (the budget). */
+  credit: number;
+  /** Stop after the first message (receive()). */
+  once?: boolean;
+  /** Give back credit after each delivery (a push consumer: messages()). */
+  autoCredit?: boolean;
+}
+
+/** What a subscription needs of its queue object. */
+export interface QueueContext {
+  readonly id: number;
+  readonly life: Lifecycle;
+  readonly backlog: Backlog;
+}
+
+export class Subscription implements Pending, InDelivery {
+  readonly settled: Promise<void>;
+  readonly #q: QueueContext;
+  readonly #sel: ValidSelector;
+  readonly #opts: SubscriptionOptions;
+  readonly #consumer: Consumer;
+  #settle!: () => void;
+  #id = 0; // native task, once started
   #closed = false;
   #ended = false;
+  #refed = true;
+  /** Credit asked for and not yet granted (waiting for the backlog to shrink). */
+  #wanted = 0;
+  /** Credit granted to the thread and not yet delivered. */
+  #outstanding = 0;
+  #untrack: () => void;
+  #unshrink: (() => void) | undefined;
+  /** The batch being delivered and the next index (for exit). */
+  #batch: Message[] | undefined;
+  #next = 0;
 
-  constructor(spec: ReceiverSpec, sink: ReceiverSink, putBack: (batch: Message[]) => void) {
-    this.#id = tasks.start(
-      () => native.msgrcvStart(spec.msqid, spec.maxSize, spec.type, spec.flags, spec.batch, spec.credit, spec.once ?? false),
-      (final, errno, records, count) => {
-        try {
-          if ((count as number) > 0) {
-            const batch = parseRecords(records as Buffer, count as number);
-            if (this.#closed) putBack(batch);
-            else sink.messages(batch);
-          }
-        } finally {
-          if (final) {
-            this.#ended = true;
-            sink.end(errno === 0 ? undefined : systemError(errno, 'msgrcv'));
-          }
-        }
-      },
-    );
-  }
-
-  get closed(): boolean {
-    return this.#closed;
+  constructor(q: QueueContext, sel: ValidSelector, opts: SubscriptionOptions, consumer: Consumer) {
+    this.#q = q;
+    this.#sel = sel;
+    this.#opts = opts;
+    this.#consumer = consumer;
+    this.settled = new Promise((resolve) => (this.#settle = resolve));
+    this.#untrack = q.life.track(this);
+    exitHook.watch();
   }
 
   get ended(): boolean {
     return this.#ended;
   }
 
-  /** Allows `n` more messages out of the kernel (Infinity: no limit). */
+  /** Serves what the backlog holds for this selector, then asks the kernel for `credit` more. */
+  start(credit = this.#opts.credit): void {
+    let want = credit;
+    const served = this.#q.backlog.take(this.#sel, this.#opts.once ? 1 : want);
+    if (served.length > 0) {
+      want -= served.length;
+      this.#deliver(served);
+      if (this.#opts.once || !this.#consumer.open) {
+        this.#finish(undefined);
+        return;
+      }
+      if (this.#opts.autoCredit) want = credit;
+    }
+    this.credit(want);
+  }
+
+  /** Allows `n` more messages out of the kernel, within the budget. */
   credit(n: number): void {
-    if (!this.#ended && n > 0) native.msgrcvCredit(this.#id, n);
+    if (this.#ended || this.#closed || n <= 0) return;
+    this.#wanted += n;
+    this.#grant();
   }
 
   /** Whether a waiting receiver keeps the event loop alive (default: yes). */
   ref(ref: boolean): void {
-    if (!this.#ended) tasks.setRef(this.#id, ref);
+    this.#refed = ref;
+    if (this.#id !== 0 && !this.#ended) tasks.setRef(this.#id, ref);
   }
 
-  /** Cancels the wait (within milliseconds); the sink's end() follows. */
+  /** Cancels the wait (within milliseconds); the consumer's end() follows. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (!this.#ended) tasks.cancel(this.#id);
+    this.#wanted = 0;
+    this.#unshrink?.();
+    if (this.#id !== 0 && !this.#ended) tasks.cancel(this.#id);
+    else if (!this.#ended) this.#finish(undefined); // never started: nothing to wait for
+  }
+
+  /** Pending: close() or remove() of the queue object. */
+  cancel(removed?: Error): void {
+    this.#consumer.cancelled?.(removed);
+    this.close();
+  }
+
+  flushForExit(): void {
+    if (this.#batch) {
+      this.#q.backlog.add(this.#batch.slice(this.#next));
+      this.#batch = undefined;
+    }
+  }
+
+  #grant(): void {
+    const budget = this.#opts.credit - this.#q.backlog.size - this.#outstanding;
+    const allowed = this.#outstanding === 0 ? Math.max(1, budget) : budget;
+    const g = Math.min(this.#wanted, allowed);
+    if (g > 0) {
+      this.#wanted -= g;
+      this.#outstanding += g;
+      if (this.#id === 0) this.#begin(g);
+      else native.msgrcvCredit(this.#id, g);
+    }
+    if (this.#wanted > 0 && !this.#unshrink) {
+      this.#unshrink = this.#q.backlog.onShrink(() => this.#grant());
+    } else if (this.#wanted === 0 && this.#unshrink) {
+      this.#unshrink();
+      this.#unshrink = undefined;
+    }
+  }
+
+  #begin(credit: number): void {
+    const { id, backlog } = this.#q;
+    const { type, flags, maxSize } = this.#sel;
+    const { batch, once = false } = this.#opts;
+    this.#id = tasks.start(
+      () => native.msgrcvStart(id, maxSize, type, flags, batch, credit, once),
+      (final, errno, records, count) => {
+        try {
+          if ((count as number) > 0) {
+            const ms = parseRecords(records as Buffer, count as number);
+            this.#outstanding = Math.max(0, this.#outstanding - ms.length);
+            if (this.#deliver(ms) && this.#opts.autoCredit) this.credit(ms.length);
+          }
+        } finally {
+          if (final) {
+            const err = errno === 0 ? undefined : this.#q.life.normalize(systemError(errno, 'msgrcv'));
+            if (err?.code === 'EIDRM') backlog.clear();
+            this.#finish(err);
+          }
+        }
+      },
+    );
+    if (!this.#refed) tasks.setRef(this.#id, false);
+  }
+
+  /** Hands `ms` to the consumer in order; returns whether it took them all. */
+  #deliver(ms: Message[]): boolean {
+    this.#batch = ms;
+    exitHook.delivering.add(this);
+    try {
+      for (this.#next = 0; this.#next < ms.length; ) {
+        if (!this.#consumer.open) {
+          this.#q.backlog.add(ms.slice(this.#next));
+          return false;
+        }
+        this.#consumer.next(ms[this.#next++]!);
+      }
+      return true;
+    } catch (err) {
+      this.#q.backlog.add(ms.slice(this.#next)); // a handler threw: the rest goes back
+      throw err;
+    } finally {
+      this.#batch = undefined;
+      exitHook.delivering.delete(this);
+    }
+  }
+
+  #finish(err: Error | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#unshrink?.();
+    this.#untrack();
+    try {
+      this.#consumer.end(err);
+    } finally {
+      this.#settle();
+    }
   }
 }

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { MessageQueue, type Message } from '@rxipc/core';
+import { queueInternals } from '@rxipc/core/internal';
 import { tasks } from '@rxipc/native';
 import { describe, expect, it, vi } from 'vitest';
 
@@ -232,7 +233,7 @@ describe('createWriteStream', () => {
   it('chunks written together go as one batch (_writev)', async () => {
     const q = queues.create();
     const w = q.createWriteStream({ type: 1 });
-    const batch = vi.spyOn(q, '_sendBatch');
+    const batch = vi.spyOn(queueInternals(q).sends, 'batch');
     w.cork();
     for (let i = 0; i < 20; i++) w.write(`c${i}`);
     process.nextTick(() => w.uncork());

@@ -4,6 +4,7 @@ import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
 
 import type { Message } from '@rxipc/core';
+import { queueInternals } from '@rxipc/core/internal';
 import { native, tasks } from '@rxipc/native';
 import { messages } from '@rxipc/rx';
 import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
@@ -192,12 +193,12 @@ describe('messages()', () => {
   it('unsubscribing inside next puts the rest of the batch back (at the back of the queue)', async () => {
     const q = queues.create();
     for (let i = 0; i < 10; i++) q.trySend(1, String(i));
-    const putBack = vi.spyOn(q, '_putBack');
+    const putBack = vi.spyOn(queueInternals(q).backlog, 'add');
     const got = await lastValueFrom(messages(q).pipe(take(3), toArray()));
     expect(got.map((m) => m.data.toString())).toEqual(['0', '1', '2']);
     await noTasks();
     // Taken in one batch, so the rest really went back (rather than never leaving the kernel).
-    expect(putBack.mock.calls.flatMap(([ms]) => ms.map((m) => m.data.toString()))).toEqual(['3', '4', '5', '6', '7', '8', '9']);
+    expect(putBack.mock.calls.flatMap(([ms]) => ms.map((m: Message) => m.data.toString()))).toEqual(['3', '4', '5', '6', '7', '8', '9']);
     expect(drain(q).map((m) => m.data.toString()).sort()).toEqual(['3', '4', '5', '6', '7', '8', '9']);
   });
 
