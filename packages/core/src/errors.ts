@@ -1,18 +1,16 @@
 import { constants as osConstants } from 'node:os';
 
-import { native, type SystemErrorFields } from '@rxipc/native';
+// The one module that builds rxipc's errors (rx reuses it through @rxipc/core/internal):
+// system errors come from @rxipc/native's `systemError`, the same builder the addon calls;
+// misuse errors (TypeError / RangeError with Node's ERR_* codes) and rxipc's own ERR_RXIPC_*
+// errors are built below.
+import { systemError, type SystemError } from '@rxipc/native';
 
-/** An error from the kernel, shaped the way Node shapes its own: `code`, `errno`, `syscall`, `path`. */
-export type SystemError = Error & SystemErrorFields;
+export { systemError, type SystemError };
 
 const { ECANCELED, ETIMEDOUT, EIDRM, EINVAL } = osConstants.errno;
 const ERRNO = { ECANCELED, ETIMEDOUT, EIDRM, EINVAL } as const;
 export { ERRNO as errnos };
-
-/** Builds the system error the addon would throw for `errno` (positive) in `syscall`. */
-export function systemError(errno: number, syscall: string, path?: string): SystemError {
-  return path === undefined ? native.makeSystemError(errno, syscall) : native.makeSystemError(errno, syscall, path);
-}
 
 /**
  * True when `err` is a system error, optionally with the given `code`.

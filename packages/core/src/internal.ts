@@ -34,6 +34,7 @@ export {
   validateOptions,
   validatePath,
   validateReadable,
+  validateString,
   validateTimeout,
   validateWritable,
 } from './validate.js';

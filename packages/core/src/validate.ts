@@ -84,9 +84,10 @@ export function validatePath(value: unknown, name = 'path'): string {
  * @example
  * validateInstance(queue, MessageQueue, 'queue');
  */
-export function validateInstance<T>(value: unknown, type: abstract new (...args: never[]) => T, name: string): T {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- a class with a private constructor is still a Function
+export function validateInstance<T>(value: unknown, type: Function & { prototype: T }, name: string): T {
   if (!(value instanceof type)) throw invalidInstance(name, type.name, value);
-  return value;
+  return value as T;
 }
 
 type Methods<K extends string> = { [P in K]: (...args: never[]) => unknown };

@@ -50,7 +50,9 @@ export class PipeReadable extends Socket {
   readonly packet: boolean;
 
   /** @internal use createPipe(), readableFromFd() or Fifo.openReadable(). */
-  constructor(fd: number, opts: FdStreamOptions = {}) {
+  constructor(fd: number, options?: FdStreamOptions) {
+    validateFd(fd);
+    const opts = validateFdStreamOptions(options);
     const packet = opts.packet ?? false;
     super({
       fd,
@@ -134,8 +136,9 @@ export class PipeWritable extends Socket {
   readonly packet: boolean;
 
   /** @internal use createPipe(), writableFromFd() or Fifo.openWritable(). */
-  constructor(fd: number, opts: FdStreamOptions = {}) {
-    const packet = opts.packet ?? false;
+  constructor(fd: number, options?: FdStreamOptions) {
+    validateFd(fd);
+    const packet = validateFdStreamOptions(options).packet ?? false;
     super({ fd, readable: false, writable: true, allowHalfOpen: false } as ConstructorParameters<typeof Socket>[0]);
     this.fd = fd;
     this.packet = packet;
@@ -258,9 +261,13 @@ function validatePipeCapacity(value: unknown, name: string): number {
   return value as number;
 }
 
+function validateFd(fd: unknown, name = 'fd'): number {
+  return validateInteger(fd, name, 0, 2 ** 31 - 1);
+}
+
 function fdOf(end: number | { fd: number }): number {
   const fd = typeof end === 'number' ? end : end?.fd;
-  return validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+  return validateFd(fd);
 }
 
 /**
@@ -297,7 +304,7 @@ export function setPipeCapacity(end: number | { fd: number }, size: number): num
  * readableFromFd(3).pipe(process.stdout);
  */
 export function readableFromFd(fd: number, options?: FdStreamOptions): PipeReadable {
-  validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+  validateFd(fd);
   const opts = validateFdStreamOptions(options);
   const flags = native.getFileFlags(fd);
   if ((flags & O_ACCMODE) === O_WRONLY) throw outOfRange('fd', 'a file descriptor open for reading', fd);
@@ -312,7 +319,7 @@ export function readableFromFd(fd: number, options?: FdStreamOptions): PipeReada
  * writableFromFd(3).end('result');
  */
 export function writableFromFd(fd: number, options?: FdStreamOptions): PipeWritable {
-  validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+  validateFd(fd);
   const opts = validateFdStreamOptions(options);
   const flags = native.getFileFlags(fd);
   if ((flags & O_ACCMODE) === O_RDONLY) throw outOfRange('fd', 'a file descriptor open for writing', fd);
