@@ -3,7 +3,8 @@ import { invalidArgType, invalidArgValue, validateString, withCode } from '@rxip
 /** The bytes a decoder was given: a Buffer (or any Uint8Array), as a typed queue passes. */
 function bytesOf(data: unknown): Buffer {
   if (Buffer.isBuffer(data)) return data;
-  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // A view of a detached buffer has length 0 (and a buffer no Buffer may be made over).
+  if (data instanceof Uint8Array) return data.byteLength === 0 ? Buffer.alloc(0) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   throw invalidArgType('data', 'an instance of Buffer or Uint8Array', data);
 }
 

@@ -58,7 +58,16 @@ export class DecodeError extends Error {
     cause: unknown,
   ) {
     // Built by rxipc from a received message; never throws, whatever it is given.
-    super(`cannot decode a '${String(kind)}' message (type ${received?.type}, ${received?.data?.length} bytes)`, { cause });
+    super(`cannot decode a '${text(kind)}' message (type ${text(received?.type)}, ${text(received?.data?.length)} bytes)`, { cause });
+  }
+}
+
+/** A value as message text, for any value (a null-prototype object, a detached view). */
+function text(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
   }
 }
 
