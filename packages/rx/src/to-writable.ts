@@ -2,7 +2,14 @@ import type { Writable } from 'node:stream';
 
 import { Observable, type OperatorFunction } from 'rxjs';
 
-import { prematureClose, streamDestroyed, validateBoolean, validateOptions, validateWritable } from '@rxipc/core/internal';
+import {
+  invalidArgValue,
+  prematureClose,
+  streamDestroyed,
+  validateBoolean,
+  validateOptions,
+  validateWritable,
+} from '@rxipc/core/internal';
 
 /**
  * How `toWritable` treats the stream when the source completes.
@@ -13,6 +20,12 @@ import { prematureClose, streamDestroyed, validateBoolean, validateOptions, vali
 export interface ToWritableOptions {
   /** End the stream when the source completes (default true). */
   end?: boolean;
+}
+
+/** The error for a value write() threw on: its own, or, without a code, one that has a code. */
+function refused(err: unknown, value: unknown): unknown {
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') return err;
+  return Object.assign(invalidArgValue('chunk', 'was refused by the stream', value), { cause: err });
 }
 
 /**
@@ -81,7 +94,7 @@ export function toWritable<T>(stream: Writable, options?: ToWritableOptions): Op
           try {
             blocked = !stream.write(v);
           } catch (e) {
-            subscriber.error(e);
+            subscriber.error(refused(e, v));
             return;
           }
           subscriber.next(v);

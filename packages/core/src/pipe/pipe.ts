@@ -7,6 +7,7 @@ import { outOfRange } from '../errors.js';
 import { validateBoolean, validateInteger, validateOptions } from '../validate.js';
 
 const { O_CLOEXEC, O_DIRECT, O_ACCMODE, O_RDONLY, O_WRONLY, PIPE_BUF } = native.constants;
+const EMPTY = Buffer.alloc(0);
 
 /** The kernel's atomic pipe write size (4096 on Linux): the largest packet in packet mode. */
 export const PIPE_BUF_SIZE: number = PIPE_BUF;
@@ -150,6 +151,17 @@ export class PipeWritable extends Socket {
   }
 
   #armed = false;
+
+  /**
+   * Node's Writable cannot make a Buffer over a detached ArrayBuffer and throws an uncoded
+   * TypeError; a Uint8Array of length 0 (which a detached one is) writes nothing either way.
+   */
+  override write(buffer: Uint8Array | string, cb?: (err?: Error | null) => void): boolean;
+  override write(str: Uint8Array | string, encoding?: BufferEncoding, cb?: (err?: Error | null) => void): boolean;
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    const c = chunk instanceof Uint8Array && chunk.byteLength === 0 ? EMPTY : chunk;
+    return (Socket.prototype.write as (...a: unknown[]) => boolean).call(this, c, ...rest);
+  }
 
   #arm(): void {
     if (this.#armed) return;

@@ -28,6 +28,23 @@ describe('misuse of the core API', () => {
     }
   });
 
+  it('PipeWritable.write of a view over a detached ArrayBuffer writes nothing instead of throwing an uncoded TypeError', async () => {
+    const { readable, writable } = createPipe();
+    try {
+      const ab = new ArrayBuffer(8);
+      const view = new Uint8Array(ab);
+      structuredClone(ab, { transfer: [ab] });
+      expect(() => writable.write(view)).not.toThrow();
+      writable.end('z');
+      const chunks: Buffer[] = [];
+      for await (const c of readable) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe('z');
+    } finally {
+      readable.destroy();
+      writable.destroy();
+    }
+  });
+
   it('Fifo: bad arguments of the promise-returning opens reject, never throw', async () => {
     for (const open of [Fifo.openReadable, Fifo.openWritable]) {
       let p: Promise<unknown> | undefined;
