@@ -1,18 +1,16 @@
 import { constants as osConstants } from 'node:os';
 
-import { native, type SystemErrorFields } from '@rxipc/native';
+// The one module that builds rxipc's errors (rx reuses it through @rxipc/core/internal):
+// system errors come from @rxipc/native's `systemError`, the same builder the addon calls;
+// misuse errors (TypeError / RangeError with Node's ERR_* codes) and rxipc's own ERR_RXIPC_*
+// errors are built below.
+import { systemError, type SystemError } from '@rxipc/native';
 
-/** An error from the kernel, shaped the way Node shapes its own: `code`, `errno`, `syscall`, `path`. */
-export type SystemError = Error & SystemErrorFields;
+export { systemError, type SystemError };
 
 const { ECANCELED, ETIMEDOUT, EIDRM, EINVAL } = osConstants.errno;
 const ERRNO = { ECANCELED, ETIMEDOUT, EIDRM, EINVAL } as const;
 export { ERRNO as errnos };
-
-/** Builds the system error the addon would throw for `errno` (positive) in `syscall`. */
-export function systemError(errno: number, syscall: string, path?: string): SystemError {
-  return path === undefined ? native.makeSystemError(errno, syscall) : native.makeSystemError(errno, syscall, path);
-}
 
 /**
  * True when `err` is a system error, optionally with the given `code`.
@@ -43,7 +41,8 @@ export function abortError(signal?: AbortSignal): Error {
   return err;
 }
 
-function withCode<E extends Error>(err: E, code: string): E & { code: string } {
+/** Gives `err` a `code`, as Node's own errors carry one (enumerable, like theirs). */
+export function withCode<E extends Error>(err: E, code: string): E & { code: string } {
   Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
   return err as E & { code: string };
 }
@@ -59,12 +58,46 @@ export function notFifoError(path: string, kind: string): Error & { code: string
   return Object.assign(err, { path });
 }
 
+/** A value passed where an instance of some class was expected (e.g. a MessageQueue). */
+export function invalidInstance(name: string, className: string, actual: unknown): TypeError & { code: string } {
+  return invalidArgType(name, `an instance of ${className}`, actual);
+}
+
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & { code: string } {
   return withCode(new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_TYPE');
 }
 
 export function invalidArgValue(name: string, reason: string, actual: unknown): TypeError & { code: string } {
   return withCode(new TypeError(`The argument '${name}' ${reason}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+/** ERR_INVALID_ARG_VALUE as a RangeError (Node uses both): a value outside a set of names. */
+export function invalidArgValueRange(name: string, reason: string, actual: unknown): RangeError & { code: string } {
+  return withCode(new RangeError(`The argument '${name}' ${reason}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+/** Node's ERR_STREAM_DESTROYED: a call (`write`, `end`) on a stream that was destroyed. */
+export function streamDestroyed(call: string): Error & { code: string } {
+  return withCode(new Error(`Cannot call ${call} after a stream was destroyed`), 'ERR_STREAM_DESTROYED');
+}
+
+/** Node's ERR_STREAM_PREMATURE_CLOSE: the stream closed while work was still owed to it. */
+export function prematureClose(message = 'Premature close'): Error & { code: string } {
+  return withCode(new Error(message), 'ERR_STREAM_PREMATURE_CLOSE');
+}
+
+/** A one-shot source (a stream that can be consumed once) subscribed a second time. */
+export function alreadySubscribed(what: string): Error & { code: string } {
+  return withCode(new Error(`${what}: the stream was already subscribed once`), 'ERR_RXIPC_ALREADY_SUBSCRIBED');
+}
+
+/**
+ * A codec's `encode` threw (or returned something that is not bytes): `kind` names the
+ * schema entry, `cause` is what the codec threw.
+ */
+export function encodeError(kind: string, cause: unknown): TypeError & { code: string; kind: string } {
+  const err = withCode(new TypeError(`cannot encode a '${kind}' value`, { cause }), 'ERR_RXIPC_ENCODE');
+  return Object.assign(err, { kind });
 }
 
 export function outOfRange(name: string, rule: string, actual: unknown): RangeError & { code: string } {

@@ -1,6 +1,6 @@
 // Argument validation: misuse is thrown early, synchronously, in one voice
 // (TypeError / RangeError with ERR_* codes), before anything reaches the kernel.
-import { invalidArgType, outOfRange } from './errors.js';
+import { invalidArgType, invalidArgValue, invalidInstance, outOfRange } from './errors.js';
 
 export const MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
 
@@ -73,10 +73,41 @@ export function toBytes(value: unknown, name = 'data'): Uint8Array {
 export function validatePath(value: unknown, name = 'path'): string {
   const s = validateString(value, name);
   if (s.length === 0) throw outOfRange(name, 'a non-empty path', value);
-  if (s.includes('\0')) {
-    const err = new TypeError(`The argument '${name}' must be a string without null bytes. Received '${s.replace(/\0/g, '\\x00')}'`);
-    (err as TypeError & { code: string }).code = 'ERR_INVALID_ARG_VALUE';
-    throw err;
-  }
+  if (s.includes('\0')) throw invalidArgValue(name, 'must be a string without null bytes', s.replace(/\0/g, '\\x00'));
   return s;
+}
+
+/**
+ * `value` must be an instance of `type` (a public-API guard: an object that merely looks
+ * like a MessageQueue would fail later, inside, with "x is not a function").
+ *
+ * @example
+ * validateInstance(queue, MessageQueue, 'queue');
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- a class with a private constructor is still a Function
+export function validateInstance<T>(value: unknown, type: Function & { prototype: T }, name: string): T {
+  if (!(value instanceof type)) throw invalidInstance(name, type.name, value);
+  return value as T;
+}
+
+type Methods<K extends string> = { [P in K]: (...args: never[]) => unknown };
+
+/** An object with the given methods (a duck-typed stream: any Node-compatible implementation). */
+function validateMethods<K extends string>(value: unknown, name: string, className: string, methods: readonly K[]): Methods<K> {
+  const ok =
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+  if (!ok) throw invalidInstance(name, className, value);
+  return value as Methods<K>;
+}
+
+/** A Node Readable (or anything with its event and destroy methods). */
+export function validateReadable<T>(value: unknown, name = 'stream'): T {
+  return validateMethods(value, name, 'Readable', ['on', 'once', 'off', 'destroy'] as const) as T;
+}
+
+/** A Node Writable (or anything with its write/end and event methods). */
+export function validateWritable<T>(value: unknown, name = 'stream'): T {
+  return validateMethods(value, name, 'Writable', ['write', 'end', 'on', 'once', 'off'] as const) as T;
 }

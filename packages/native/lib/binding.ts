@@ -86,6 +86,14 @@ export interface NativeBinding {
   sleepUntilCancelled(): number;
   readonly cancelSignal: number;
 
+  /**
+   * Installs the builder of every system error the addon throws (lib/errors.ts
+   * `systemError`); the loader does this once per environment, right after loading.
+   */
+  setErrorFactory(factory: (errno: number, syscall: string, path?: string) => Error): void;
+  /** The errno table the factory names errors from: index = errno, [name, strerror text]. */
+  readonly errnos: ErrnoTable;
+  /** The error the addon would throw for `errno` in `syscall` (tests of the C++ path). */
   makeSystemError(errno: number, syscall: string, path?: string): Error & SystemErrorFields;
 
   // pipes
@@ -150,6 +158,9 @@ export interface NativeBinding {
   msgctlInfo(cmd: number): MsgInfo;
   msgctlStatIndex(index: number, any: boolean): MsqidDs & { id: number };
 }
+
+/** Index = errno (1..255): [name, description], or a hole for a number Linux never assigned. */
+export type ErrnoTable = ReadonlyArray<readonly [name: string, description: string] | undefined>;
 
 export interface SystemErrorFields {
   code: string;

@@ -8,6 +8,7 @@
  */
 export type {
   Dispatch,
+  ErrnoTable,
   IpcPerm,
   MsgInfo,
   MsqidDs,
@@ -15,5 +16,6 @@ export type {
   NativeConstants,
   SystemErrorFields,
 } from './binding.js';
+export { systemError, type SystemError } from './errors.js';
 export { loadBinding, native, nativePath } from './load.js';
 export { tasks, type TaskHandler } from './tasks.js';

@@ -10,7 +10,8 @@
 namespace rxipc {
 namespace {
 
-// makeSystemError(errno, syscall, path?): the error the addon would throw, for tests of its shape.
+// makeSystemError(errno, syscall, path?): the error the addon would throw (through the error
+// factory, as every system error is), for tests that C++ and JS give errors one face.
 Napi::Value MakeSystemError(const Napi::CallbackInfo& info) {
   int err = ArgInt32(info, 0, "errno", 1, 4095);
   std::string syscall = ArgPath(info, 1, "syscall");
@@ -23,6 +24,7 @@ Napi::Value MakeSystemError(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object constants = Napi::Object::New(env);
+  InitErrors(env, exports);
   InitWaiter(env, exports);
   InitPipe(env, exports, constants);
   InitFifo(env, exports, constants);

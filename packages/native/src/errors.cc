@@ -3,6 +3,8 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 namespace rxipc {
 
@@ -14,23 +16,73 @@ const char* ErrnoName(int err) {
 static std::string Description(int err) {
   char buf[256];
   const char* s = strerror_r(err, buf, sizeof buf);  // GNU variant: returns the string
-  std::string d = s != nullptr ? s : "unknown error";
-  // Node (libuv) writes descriptions in lower case: "no such file or directory".
-  if (d.size() > 1 && d[0] >= 'A' && d[0] <= 'Z' && !(d[1] >= 'A' && d[1] <= 'Z')) d[0] = char(d[0] - 'A' + 'a');
-  return d;
+  return s != nullptr ? s : "unknown error";
+}
+
+// The highest errno in the exported table; a larger number is named by JS as UNKNOWN.
+constexpr int kErrnoTableMax = 255;
+
+// One error factory per environment (main thread, each worker): the JS function that builds
+// system errors. Set by `setErrorFactory` on the environment's own thread, read there by
+// SystemError(), dropped by the environment's cleanup hook. The mutex guards only the map's
+// structure, which environments on different threads share.
+static std::mutex factories_mu;
+static std::unordered_map<napi_env, Napi::FunctionReference> factories;
+
+static void DropFactory(void* arg) {
+  napi_env env = static_cast<napi_env>(arg);
+  std::lock_guard<std::mutex> lock(factories_mu);
+  factories.erase(env);
+}
+
+static Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) ThrowInvalidArgType(env, "factory", "of type function", info[0]);
+  std::lock_guard<std::mutex> lock(factories_mu);
+  auto it = factories.find(env);
+  if (it == factories.end()) {
+    napi_add_env_cleanup_hook(env, DropFactory, static_cast<napi_env>(env));
+    factories.emplace(env, Napi::Persistent(info[0].As<Napi::Function>()));
+  } else {
+    it->second = Napi::Persistent(info[0].As<Napi::Function>());  // a reload replaces it
+  }
+  return env.Undefined();
 }
 
 Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const char* path) {
-  const char* code = ErrnoName(err);
-  std::string msg = std::string(code) + ": " + Description(err) + ", " + syscall;
-  if (path != nullptr) msg += std::string(" '") + path + "'";
-  Napi::Error e = Napi::Error::New(env, msg);
-  Napi::Object o = e.Value();
-  o.Set("errno", Napi::Number::New(env, err));
-  o.Set("code", Napi::String::New(env, code));
-  o.Set("syscall", Napi::String::New(env, syscall));
-  if (path != nullptr) o.Set("path", Napi::String::New(env, path));
-  return e;
+  Napi::Function factory;
+  {
+    std::lock_guard<std::mutex> lock(factories_mu);
+    auto it = factories.find(env);
+    if (it != factories.end()) factory = it->second.Value();
+  }
+  if (factory.IsEmpty()) {
+    // Only a binary loaded around @rxipc/native's loader gets here: say so, keep the fields.
+    Napi::Error e = Napi::Error::New(env, std::string(ErrnoName(err)) + ", " + syscall +
+                                              " (rxipc: no error factory; load the addon through @rxipc/native)");
+    e.Value().Set("errno", Napi::Number::New(env, err));
+    e.Value().Set("code", Napi::String::New(env, ErrnoName(err)));
+    e.Value().Set("syscall", Napi::String::New(env, syscall));
+    if (path != nullptr) e.Value().Set("path", Napi::String::New(env, path));
+    return e;
+  }
+  Napi::Value made = factory.Call({Napi::Number::New(env, err), Napi::String::New(env, syscall),
+                                   path != nullptr ? Napi::Value(Napi::String::New(env, path)) : env.Undefined()});
+  return Napi::Error(env, made);
+}
+
+void InitErrors(Napi::Env env, Napi::Object exports) {
+  Napi::Array table = Napi::Array::New(env, kErrnoTableMax + 1);
+  for (int err = 1; err <= kErrnoTableMax; err++) {
+    const char* name = strerrorname_np(err);  // glibc >= 2.32; null for an unassigned number
+    if (name == nullptr) continue;
+    Napi::Array entry = Napi::Array::New(env, 2);
+    entry.Set(uint32_t(0), Napi::String::New(env, name));
+    entry.Set(uint32_t(1), Napi::String::New(env, Description(err)));
+    table.Set(uint32_t(err), entry);
+  }
+  exports.Set("errnos", table);
+  exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
 }
 
 void ThrowSystemError(Napi::Env env, int err, const char* syscall, const char* path) {

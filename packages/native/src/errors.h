@@ -2,6 +2,10 @@
 //
 // OS failures become Node-style system errors: `code` ('ENOMSG'), `errno` (positive),
 // `syscall`, `path` when one was involved, message "CODE: description, syscall 'path'".
+// JavaScript owns their construction (packages/native/lib/errors.ts): the loader hands its
+// factory to the addon once per environment (`setErrorFactory`), and SystemError() calls it,
+// so an error thrown here and one built in JS from a waiter task's errno are the same thing.
+// The addon contributes only the errno table (`errnos`: names and strerror descriptions).
 // Misuse is a TypeError / RangeError carrying an ERR_* code, thrown before any syscall.
 // Every function here runs on the main (JS) thread.
 #pragma once
@@ -17,10 +21,14 @@ namespace rxipc {
 // "ENOMSG" for ENOMSG; "UNKNOWN" for a number that names no errno.
 const char* ErrnoName(int err);
 
+// Calls the environment's error factory (main thread only, where JS can run).
 Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const char* path = nullptr);
 [[noreturn]] void ThrowSystemError(Napi::Env env, int err, const char* syscall, const char* path = nullptr);
 
 [[noreturn]] void ThrowInvalidArgType(Napi::Env env, const char* name, const char* expected, Napi::Value actual);
+// Exports `setErrorFactory(fn)` and `errnos` (index = errno: [name, description] or undefined).
+void InitErrors(Napi::Env env, Napi::Object exports);
+
 [[noreturn]] void ThrowOutOfRange(Napi::Env env, const char* name, const std::string& rule, Napi::Value actual);
 
 // Largest integer a JS number holds exactly: 2^53 - 1.

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 
+import { alreadySubscribed, validateReadable } from '@rxipc/core/internal';
 import { Observable } from 'rxjs';
 
 /**
@@ -8,16 +9,19 @@ import { Observable } from 'rxjs';
  * (unlike RxJS's `from(asyncIterable)`, which cannot release an idle source).
  * The stream is subscribed at most once: a second subscriber gets an error. A stream that
  * already ended or was destroyed completes at once (errors with its error, if it failed).
+ * A `stream` that is not a Readable throws at the call; a second subscription errors with
+ * `ERR_RXIPC_ALREADY_SUBSCRIBED`.
  *
  * @example
  * const { readable, writable } = createPipe();
  * fromReadable(readable).subscribe((chunk) => console.log(chunk.toString()));
  */
 export function fromReadable<T = Buffer>(stream: Readable): Observable<T> {
+  validateReadable<Readable>(stream);
   let used = false;
   return new Observable<T>((subscriber) => {
     if (used) {
-      subscriber.error(new Error('fromReadable: the stream was already subscribed once'));
+      subscriber.error(alreadySubscribed('fromReadable'));
       return undefined;
     }
     used = true;

@@ -1,7 +1,6 @@
-import type { MessageQueue, Payload } from '@rxipc/core';
+import { MessageQueue, type Payload } from '@rxipc/core';
+import { MAX_SAFE_INTEGER, validateInstance, validateInteger, validateObject } from '@rxipc/core/internal';
 import { Observable, type OperatorFunction } from 'rxjs';
-
-import { validateInteger, validateObject } from '@rxipc/core/internal';
 
 /**
  * Where `sendTo` sends.
@@ -22,13 +21,15 @@ export interface SendToOptions {
  * than the queue's readers grows that buffer without bound. Pace the source (e.g. with
  * `concatMap` over a pull, or a `MessageWriteStream`) when that matters.
  * Invalid values (wrong type, above msgmax) error the Observable; nothing is sent for them.
+ * A `queue` that is not a MessageQueue, or bad `options`, throw at the call.
  *
  * @example
  * from(['a', 'b', 'c']).pipe(sendTo(q, { type: 1 })).subscribe();
  */
 export function sendTo<T extends Payload>(queue: MessageQueue, options: SendToOptions): OperatorFunction<T, T> {
+  validateInstance(queue, MessageQueue, 'queue');
   const { type } = validateObject<SendToOptions>(options, 'options');
-  return sendEach(queue, validateInteger(type, 'options.type', 1, Number.MAX_SAFE_INTEGER), (v: T) => v);
+  return sendEach(queue, validateInteger(type, 'options.type', 1, MAX_SAFE_INTEGER), (v: T) => v);
 }
 
 /**

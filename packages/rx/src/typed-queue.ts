@@ -1,5 +1,14 @@
-import type { Message, MessageQueue, SendOptions } from '@rxipc/core';
-import { queueInternals } from '@rxipc/core/internal';
+import { MessageQueue, type Message, type Payload, type SendOptions } from '@rxipc/core';
+import {
+  encodeError,
+  invalidArgValue,
+  invalidArgValueRange,
+  MAX_SAFE_INTEGER,
+  validateInstance,
+  validateInteger,
+  validateObject,
+  validateOptions,
+} from '@rxipc/core/internal';
 import { Observable, Subject } from 'rxjs';
 
 import type { Codec } from './codecs.js';
@@ -48,7 +57,17 @@ export class DecodeError extends Error {
     readonly received: Message,
     cause: unknown,
   ) {
-    super(`cannot decode a '${kind}' message (type ${received.type}, ${received.data.length} bytes)`, { cause });
+    // Built by rxipc from a received message; never throws, whatever it is given.
+    super(`cannot decode a '${text(kind)}' message (type ${text(received?.type)}, ${text(received?.data?.length)} bytes)`, { cause });
+  }
+}
+
+/** A value as message text, for any value (a null-prototype object, a detached view). */
+function text(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
   }
 }
 
@@ -83,7 +102,10 @@ export interface TypedQueue<S extends Schema> {
 
 /**
  * Typed messages over a System V queue: a schema maps names to `{ type, codec }`, and
- * everything after that is checked at compile time.
+ * everything after that is checked at compile time. Misuse fails where DESIGN.md's rule says:
+ * `typedQueue`, `trySend`, `messages` and `sendAll` throw at the call; `send` rejects. An
+ * unknown kind is a RangeError `ERR_INVALID_ARG_VALUE`; a value the codec cannot encode is
+ * a TypeError `ERR_RXIPC_ENCODE` with the codec's error as `cause`.
  *
  * @example
  * type Order = { id: number; item: string };
@@ -92,20 +114,33 @@ export interface TypedQueue<S extends Schema> {
  * await typed.send('order', { id: 1, item: 'tea' });
  */
 export function typedQueue<const S extends Schema>(queue: MessageQueue, schema: S): TypedQueue<S> {
+  validateInstance(queue, MessageQueue, 'queue');
+  validateObject(schema, 'schema');
   const decodeErrors = new Subject<DecodeError>();
-  const types = new Set<number>();
+  const types = new Map<number, string>();
   for (const [name, kind] of Object.entries(schema)) {
-    if (kind === null || typeof kind !== 'object' || typeof kind.codec?.encode !== 'function' || typeof kind.codec?.decode !== 'function') {
-      throw new TypeError(`typedQueue: schema entry '${name}' must be { type, codec: { encode, decode } }`);
+    const entry = kind as Partial<MessageKind<unknown>> | null;
+    if (entry === null || typeof entry !== 'object' || typeof entry.codec?.encode !== 'function' || typeof entry.codec?.decode !== 'function') {
+      throw invalidArgValue(`schema.${name}`, 'must be { type, codec: { encode, decode } }', entry);
     }
-    queueInternals(queue).payload(kind.type, ''); // a valid message type (integer 1..2^53-1)
-    if (types.has(kind.type)) throw new RangeError(`typedQueue: type ${kind.type} is used twice in the schema`);
-    types.add(kind.type);
+    const type = validateInteger(entry.type, `schema.${name}.type`, 1, MAX_SAFE_INTEGER);
+    const other = types.get(type);
+    if (other !== undefined) throw invalidArgValueRange(`schema.${name}.type`, `is already the type of '${other}'`, type);
+    types.set(type, name);
   }
   const kindOf = <K extends keyof S & string>(name: K): MessageKind<ValueOf<S, K>> => {
-    const kind = schema[name];
-    if (!kind) throw new RangeError(`typedQueue: unknown message kind '${name}'`);
-    return kind as MessageKind<ValueOf<S, K>>;
+    // Own entries only: 'toString' or '__proto__' name no kind.
+    if (typeof name !== 'string' || !Object.hasOwn(schema, name)) {
+      throw invalidArgValueRange('kind', `must be one of ${[...types.values()].map((n) => `'${n}'`).join(', ') || '(none)'}`, name);
+    }
+    return schema[name] as MessageKind<ValueOf<S, K>>;
+  };
+  const encode = <K extends keyof S & string>(name: K, kind: MessageKind<ValueOf<S, K>>, value: ValueOf<S, K>): Payload => {
+    try {
+      return kind.codec.encode(value);
+    } catch (cause) {
+      throw encodeError(name, cause);
+    }
   };
   return {
     queue,
@@ -113,7 +148,7 @@ export function typedQueue<const S extends Schema>(queue: MessageQueue, schema: 
     decodeErrors: decodeErrors.asObservable(),
     messages(name, options) {
       const kind = kindOf(name);
-      const raw = messages(queue, { ...options, type: kind.type, except: false }); // validates now
+      const raw = messages(queue, { ...validateOptions(options), type: kind.type, except: false }); // validates now
       return new Observable((subscriber) =>
         raw.subscribe({
           next: (m) => {
@@ -132,16 +167,21 @@ export function typedQueue<const S extends Schema>(queue: MessageQueue, schema: 
       );
     },
     send(name, value, options) {
-      const kind = kindOf(name);
-      return queue.send(kind.type, kind.codec.encode(value), options);
+      // A promise-returning call: every failure is a rejection, never a throw.
+      try {
+        const kind = kindOf(name);
+        return queue.send(kind.type, encode(name, kind, value), options);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
     },
     trySend(name, value) {
       const kind = kindOf(name);
-      return queue.trySend(kind.type, kind.codec.encode(value));
+      return queue.trySend(kind.type, encode(name, kind, value));
     },
     sendAll(name) {
       const kind = kindOf(name);
-      return sendEach(queue, kind.type, (value: ValueOf<S, typeof name>) => kind.codec.encode(value));
+      return sendEach(queue, kind.type, (value: ValueOf<S, typeof name>) => encode(name, kind, value));
     },
   };
 }

@@ -7,6 +7,7 @@ import { outOfRange } from '../errors.js';
 import { validateBoolean, validateInteger, validateOptions } from '../validate.js';
 
 const { O_CLOEXEC, O_DIRECT, O_ACCMODE, O_RDONLY, O_WRONLY, PIPE_BUF } = native.constants;
+const EMPTY = Buffer.alloc(0);
 
 /** The kernel's atomic pipe write size (4096 on Linux): the largest packet in packet mode. */
 export const PIPE_BUF_SIZE: number = PIPE_BUF;
@@ -50,7 +51,9 @@ export class PipeReadable extends Socket {
   readonly packet: boolean;
 
   /** @internal use createPipe(), readableFromFd() or Fifo.openReadable(). */
-  constructor(fd: number, opts: FdStreamOptions = {}) {
+  constructor(fd: number, options?: FdStreamOptions) {
+    validateFd(fd);
+    const opts = validateFdStreamOptions(options);
     const packet = opts.packet ?? false;
     super({
       fd,
@@ -134,8 +137,9 @@ export class PipeWritable extends Socket {
   readonly packet: boolean;
 
   /** @internal use createPipe(), writableFromFd() or Fifo.openWritable(). */
-  constructor(fd: number, opts: FdStreamOptions = {}) {
-    const packet = opts.packet ?? false;
+  constructor(fd: number, options?: FdStreamOptions) {
+    validateFd(fd);
+    const packet = validateFdStreamOptions(options).packet ?? false;
     super({ fd, readable: false, writable: true, allowHalfOpen: false } as ConstructorParameters<typeof Socket>[0]);
     this.fd = fd;
     this.packet = packet;
@@ -147,6 +151,17 @@ export class PipeWritable extends Socket {
   }
 
   #armed = false;
+
+  /**
+   * Node's Writable cannot make a Buffer over a detached ArrayBuffer and throws an uncoded
+   * TypeError; a Uint8Array of length 0 (which a detached one is) writes nothing either way.
+   */
+  override write(buffer: Uint8Array | string, cb?: (err?: Error | null) => void): boolean;
+  override write(str: Uint8Array | string, encoding?: BufferEncoding, cb?: (err?: Error | null) => void): boolean;
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    const c = chunk instanceof Uint8Array && chunk.byteLength === 0 ? EMPTY : chunk;
+    return (Socket.prototype.write as (...a: unknown[]) => boolean).call(this, c, ...rest);
+  }
 
   #arm(): void {
     if (this.#armed) return;
@@ -258,9 +273,13 @@ function validatePipeCapacity(value: unknown, name: string): number {
   return value as number;
 }
 
+function validateFd(fd: unknown, name = 'fd'): number {
+  return validateInteger(fd, name, 0, 2 ** 31 - 1);
+}
+
 function fdOf(end: number | { fd: number }): number {
   const fd = typeof end === 'number' ? end : end?.fd;
-  return validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+  return validateFd(fd);
 }
 
 /**
@@ -297,7 +316,7 @@ export function setPipeCapacity(end: number | { fd: number }, size: number): num
  * readableFromFd(3).pipe(process.stdout);
  */
 export function readableFromFd(fd: number, options?: FdStreamOptions): PipeReadable {
-  validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+  validateFd(fd);
   const opts = validateFdStreamOptions(options);
   const flags = native.getFileFlags(fd);
   if ((flags & O_ACCMODE) === O_WRONLY) throw outOfRange('fd', 'a file descriptor open for reading', fd);
@@ -312,7 +331,7 @@ export function readableFromFd(fd: number, options?: FdStreamOptions): PipeReada
  * writableFromFd(3).end('result');
  */
 export function writableFromFd(fd: number, options?: FdStreamOptions): PipeWritable {
-  validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+  validateFd(fd);
   const opts = validateFdStreamOptions(options);
   const flags = native.getFileFlags(fd);
   if ((flags & O_ACCMODE) === O_RDONLY) throw outOfRange('fd', 'a file descriptor open for writing', fd);

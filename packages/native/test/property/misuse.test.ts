@@ -52,6 +52,7 @@ const fresh = () => dir.unique('never'); // must still not exist after the call
  */
 const TABLE: Record<string, Param[]> = {
   setDispatcher: [], // its one misuse (not a function) is checked on its own below
+  setErrorFactory: [], // likewise
   cancel: [int('id', () => 0x7ffffffe, range(1, 0x7fffffff))],
   setRef: [int('id', () => 0x7ffffffe, range(1, 0x7fffffff)), bool('ref')],
   waiterStats: [],
@@ -187,6 +188,11 @@ describe('misuse of the native binding', () => {
 
   it('setDispatcher(non-function) is a TypeError', () => {
     for (const v of [undefined, null, 1, 'f', {}]) expectMisuse('setDispatcher', [v], TYPE, 'dispatch');
+  });
+
+  it('setErrorFactory(non-function) is a TypeError, and leaves the installed factory in place', () => {
+    for (const v of [undefined, null, 1, 'f', {}]) expectMisuse('setErrorFactory', [v], TYPE, 'factory');
+    expect(native.makeSystemError(2, 'open', '/x')).toMatchObject({ code: 'ENOENT', message: "ENOENT: no such file or directory, open '/x'" });
   });
 
   it('table: wrong types, non-integers, out-of-range values and bad flags', () => {

@@ -4,8 +4,8 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { createPipe, Fifo, type PipeWritable } from '@rxipc/core';
-import { fromReadable, toWritable } from '@rxipc/rx';
-import { from, lastValueFrom, Subject, throwError, toArray } from 'rxjs';
+import { fromReadable, toWritable, type ToWritableOptions } from '@rxipc/rx';
+import { config, from, lastValueFrom, Subject, throwError, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { killChildren, makeTempDir, spawnNode, waitUntil } from '../../../../test/support/fs.js';
@@ -152,6 +152,52 @@ describe('toWritable()', () => {
     expect(seen).toEqual([expect.objectContaining({ code: 'ERR_STREAM_DESTROYED' })]);
     sub.unsubscribe();
     readable.destroy();
+  });
+
+  it('a value write() refuses by throwing (a number into a byte pipe) is an error notification: nothing uncaught, no next, no completion', async () => {
+    const { readable, writable } = createPipe();
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    const previous = config.onUnhandledError;
+    config.onUnhandledError = onUncaught; // where RxJS sends an error thrown inside next()
+    try {
+      const seen: unknown[] = [];
+      from(['a', 42 as unknown as string, 'b'])
+        .pipe(toWritable(writable))
+        .subscribe({ next: (v) => seen.push(v), error: (e) => seen.push(e), complete: () => seen.push('complete') });
+      await waitUntil(() => seen.length >= 2, { timeout: 1000, message: 'two notifications' });
+      await new Promise((r) => setTimeout(r, 50)); // RxJS reports unhandled errors on a timer
+      expect(seen).toEqual(['a', expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' })]);
+      expect(uncaught).toEqual([]);
+      // Nothing after the refused value was written, and the stream was not ended.
+      expect(writable.writableEnded).toBe(false);
+      writable.end();
+      const all = await lastValueFrom(fromReadable<Buffer>(readable).pipe(toArray()));
+      expect(Buffer.concat(all).toString()).toBe('a');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      config.onUnhandledError = previous;
+      readable.destroy();
+      writable.destroy();
+    }
+  });
+
+  it('misuse throws at the call, with a code: not a Writable, bad options', () => {
+    const { [Symbol.dispose]: dispose, writable } = createPipe();
+    try {
+      for (const bad of [{}, null, undefined, 42, 'stream', { write() {} }]) {
+        expect(() => toWritable(bad as unknown as Writable), String(bad)).toThrow(
+          expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }),
+        );
+      }
+      expect(() => toWritable(writable, null as unknown as ToWritableOptions)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(() => toWritable(writable, { end: 'yes' as unknown as boolean })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.end') }),
+      );
+    } finally {
+      dispose();
+    }
   });
 
   it('into a FIFO read by a child process', async () => {

@@ -114,7 +114,8 @@ describe('typedQueue()', () => {
       .subscribe({ next: (v) => emitted.push(v), error: (e) => (error = e) });
     // The fast path: no waiting send was needed, so everything happened synchronously.
     expect(emitted).toEqual([1, 2, 3]);
-    expect(error).toBeInstanceOf(RangeError);
+    // The codec's own error is the cause of a coded one that names the kind.
+    expect(error).toMatchObject({ name: 'TypeError', code: 'ERR_RXIPC_ENCODE', kind: 'picky', cause: expect.any(RangeError) });
     expect(drain(q).map((m) => [m.type, m.data.toString()])).toEqual([[7, '1'], [7, '2'], [7, '3']]);
   });
 
