@@ -55,6 +55,7 @@ export class MessageReadStream extends Readable {
 
   /** Nothing once destroyed: what it held went back to the queue, so handing it out here would duplicate it. */
   override read(size?: number): unknown {
+    if (size !== undefined) validateInteger(size, 'size', 0, 2 ** 30);
     if (this.destroyed) return null;
     return super.read(size);
   }

@@ -38,6 +38,8 @@ export class Backlog {
   #sending: PendingTask | undefined;
   readonly #idle: Array<() => void> = [];
   readonly #shrink = new Set<() => void>();
+  /** Receivers of this object being cancelled: returning messages now could hand them straight back. */
+  readonly #holders = new Set<{ readonly outstanding: number }>();
 
   constructor(qid: number, life: Lifecycle) {
     this.#qid = qid;
@@ -89,6 +91,25 @@ export class Backlog {
     return out;
   }
 
+  /**
+   * Holds the return to the kernel while a receiver of this object is being cancelled (it
+   * may still be blocked in msgrcv and would take a returned message right back). Returns
+   * the release function (idempotent).
+   */
+  hold(holder: { readonly outstanding: number }): () => void {
+    this.#holders.add(holder);
+    return () => {
+      if (this.#holders.delete(holder)) this.#pump();
+    };
+  }
+
+  /** What the object holds or is about to hold: the backlog plus what cancelled receivers still bring. */
+  get held(): number {
+    let n = this.size;
+    for (const h of this.#holders) n += h.outstanding;
+    return n;
+  }
+
   /** Calls `fn` whenever the backlog shrinks; returns the unregister function. */
   onShrink(fn: () => void): () => void {
     this.#shrink.add(fn);
@@ -123,7 +144,7 @@ export class Backlog {
   }
 
   #pump(): void {
-    if (this.#sending || this.#messages.length === 0) return;
+    if (this.#sending || this.#holders.size > 0 || this.#messages.length === 0) return;
     let sent: number;
     try {
       sent = native.msgsndRecords(this.#qid, packRecords(this.#messages), this.#messages.length);

@@ -59,6 +59,8 @@ export class Subscription implements Pending, InDelivery {
   #id = 0; // native task, once started
   #closed = false;
   #ended = false;
+  /** Backlog messages on their way to the consumer (a microtask away). */
+  #serving = false;
   #refed = true;
   /** Credit asked for and not yet granted (waiting for the backlog to shrink). */
   #wanted = 0;
@@ -66,6 +68,8 @@ export class Subscription implements Pending, InDelivery {
   #outstanding = 0;
   #untrack: () => void;
   #unshrink: (() => void) | undefined;
+  /** Releases the backlog's hold once this cancelled receiver is done. */
+  #release: (() => void) | undefined;
   /** The batch being delivered and the next index (for exit). */
   #batch: Message[] | undefined;
   #next = 0;
@@ -84,20 +88,14 @@ export class Subscription implements Pending, InDelivery {
     return this.#ended;
   }
 
-  /** Serves what the backlog holds for this selector, then asks the kernel for `credit` more. */
+  /** Asks for `credit` messages: from what the object holds for this selector first, then from the kernel. */
   start(credit = this.#opts.credit): void {
-    let want = credit;
-    const served = this.#q.backlog.take(this.#sel, this.#opts.once ? 1 : want);
-    if (served.length > 0) {
-      want -= served.length;
-      this.#deliver(served);
-      if (this.#opts.once || !this.#consumer.open) {
-        this.#finish(undefined);
-        return;
-      }
-      if (this.#opts.autoCredit) want = credit;
-    }
-    this.credit(want);
+    this.credit(credit);
+  }
+
+  /** Credit granted to the thread and not yet delivered (the backlog counts it while this closes). */
+  get outstanding(): number {
+    return this.#outstanding;
   }
 
   /** Allows `n` more messages out of the kernel, within the budget. */
@@ -119,8 +117,10 @@ export class Subscription implements Pending, InDelivery {
     this.#closed = true;
     this.#wanted = 0;
     this.#unshrink?.();
-    if (this.#id !== 0 && !this.#ended) tasks.cancel(this.#id);
-    else if (!this.#ended) this.#finish(undefined); // never started: nothing to wait for
+    if (this.#id !== 0 && !this.#ended) {
+      this.#release = this.#q.backlog.hold(this);
+      tasks.cancel(this.#id);
+    } else if (!this.#ended && !this.#batch) this.#finish(undefined); // never started: nothing to wait for
   }
 
   /** Pending: close() or remove() of the queue object. */
@@ -137,7 +137,19 @@ export class Subscription implements Pending, InDelivery {
   }
 
   #grant(): void {
-    const budget = this.#opts.credit - this.#q.backlog.size - this.#outstanding;
+    if (this.#ended || this.#closed || this.#serving) return;
+    // Served first: what the object holds for consumers that left goes to this one. Never
+    // synchronously (a subscriber may not have its subscription in hand yet), and still
+    // ahead of any kernel batch, which arrives through the event loop.
+    if (this.#wanted > 0 && this.#q.backlog.size > 0) {
+      const served = this.#q.backlog.take(this.#sel, this.#opts.once ? 1 : this.#wanted);
+      if (served.length > 0) {
+        this.#wanted -= served.length;
+        this.#serve(served);
+        return;
+      }
+    }
+    const budget = this.#opts.credit - this.#q.backlog.held - this.#outstanding;
     const allowed = this.#outstanding === 0 ? Math.max(1, budget) : budget;
     const g = Math.min(this.#wanted, allowed);
     if (g > 0) {
@@ -152,6 +164,25 @@ export class Subscription implements Pending, InDelivery {
       this.#unshrink();
       this.#unshrink = undefined;
     }
+  }
+
+  #serve(served: Message[]): void {
+    this.#serving = true;
+    this.#batch = served; // held by this subscription until delivered (or flushed at exit)
+    this.#next = 0;
+    exitHook.delivering.add(this);
+    queueMicrotask(() => {
+      this.#serving = false;
+      if (this.#batch !== served) return; // flushed at exit
+      const all = this.#deliver(served);
+      if (this.#opts.once || !all || !this.#consumer.open || this.#closed) {
+        if (!this.#closed) this.close();
+        else if (this.#id === 0) this.#finish(undefined);
+        return;
+      }
+      if (this.#opts.autoCredit) this.#wanted += served.length;
+      this.#grant();
+    });
   }
 
   #begin(credit: number): void {
@@ -209,6 +240,7 @@ export class Subscription implements Pending, InDelivery {
     try {
       this.#consumer.end(err);
     } finally {
+      this.#release?.();
       this.#settle();
     }
   }
