@@ -7,7 +7,7 @@
 // - counts come from /proc/self, so they see every fd and thread of this process, whoever
 //   made them (libuv, V8, the addon's waiter threads).
 import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -75,6 +75,26 @@ export function isFdOpen(fd: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** O_CLOEXEC as the kernel prints it in /proc/<pid>/fdinfo (octal 02000000). */
+export const FDINFO_O_CLOEXEC = 0o2000000;
+
+/**
+ * The `flags:` field of /proc/self/fdinfo/<fd>: the file status flags plus O_CLOEXEC, which
+ * the kernel adds there from the fd table. F_GETFL never reports O_CLOEXEC (it is an fd
+ * flag, not a file status flag), so this is the one place a test can read both at once.
+ */
+export function fdInfoFlags(fd: number): number {
+  const text = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+  const m = /^flags:\s*([0-7]+)$/m.exec(text);
+  if (!m) throw new Error(`no flags: field in /proc/self/fdinfo/${fd}: ${text}`);
+  return parseInt(m[1]!, 8);
+}
+
+/** Whether `fd` is close-on-exec (read from /proc/self/fdinfo, not F_GETFD). */
+export function isCloseOnExec(fd: number): boolean {
+  return (fdInfoFlags(fd) & FDINFO_O_CLOEXEC) !== 0;
 }
 
 /** Threads of this process (main, libuv pool, V8 platform, waiter threads, ...). */
