@@ -3,7 +3,7 @@
 //
 // Invariant: every queue a test makes through `useQueues()` is closed and removed after
 // that test, whether it passed or failed, and only queues it made are ever removed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { IPC_PRIVATE, MessageQueue, type MessageQueueOpenOptions } from '@rxipc/core';
 import { native } from '@rxipc/native';
 import { afterAll, afterEach } from 'vitest';
+
+import { compileC } from './cc.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -137,8 +139,12 @@ const children = new Set<ChildProcess>();
  * Starts `command` with `args`; the child is killed if it outlives `timeoutMs` (default
  * 10 s) or the test file. `input`, if given, is written to its stdin, which is then closed.
  */
-export function startChild(command: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): StartedChild {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+export function startChild(
+  command: string,
+  args: string[],
+  options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): StartedChild {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env !== undefined ? { env: options.env } : {}) });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -197,21 +203,12 @@ export function startNodeFixture(name: string, args: Array<string | number>, opt
   return startChild(process.execPath, [join(fixturesDir, name), ...args.map(String)], options);
 }
 
-let peerPath: string | undefined;
-
 /**
- * The C peer (fixtures/msgpeer.c), compiled with `cc` once per test process into a temp dir
- * that is removed when the process exits.
+ * The C peer (fixtures/msgpeer.c), compiled with `cc` once for all test processes and runs
+ * into .cache/test-bin (see compileC): no temp dir per process.
  */
 export function msgPeer(): string {
-  if (peerPath !== undefined) return peerPath;
-  const dir = mkdtempSync(join(tmpdir(), 'rxipc-msgpeer-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'msgpeer');
-  const r = spawnSync('cc', ['-O2', '-Wall', '-Werror', '-o', out, join(fixturesDir, 'msgpeer.c')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cc msgpeer.c failed: ${r.error?.message ?? r.stderr}`);
-  peerPath = out;
-  return out;
+  return compileC(join(fixturesDir, 'msgpeer.c'));
 }
 
 /** Encodes messages as msgpeer's "<type> <hex>" lines ("-" for an empty payload). */
