@@ -4,8 +4,7 @@
 // Invariant: every queue a test makes through `useQueues()` is closed and removed after
 // that test, whether it passed or failed, and only queues it made are ever removed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +13,8 @@ import { native } from '@rxipc/native';
 import { afterAll, afterEach } from 'vitest';
 
 import { compileC } from './cc.js';
+import { trackChild } from './children.js';
+import { makeTestTempDir } from './tmp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -91,7 +92,7 @@ export function useQueues(): QueueFixture {
       return q;
     },
     keyFile(name = 'key') {
-      const dir = mkdtempSync(join(tmpdir(), 'rxipc-msg-'));
+      const dir = makeTestTempDir('msg');
       dirs.push(dir);
       const path = join(dir, name);
       writeFileSync(path, '');
@@ -133,11 +134,9 @@ export interface StartedChild {
   line(text: string): Promise<void>;
 }
 
-const children = new Set<ChildProcess>();
-
 /**
  * Starts `command` with `args`; the child is killed if it outlives `timeoutMs` (default
- * 10 s) or the test file. `input`, if given, is written to its stdin, which is then closed.
+ * 10 s) or the test that started it (children.ts). `input`, if given, is written to its stdin, which is then closed.
  */
 export function startChild(
   command: string,
@@ -145,7 +144,7 @@ export function startChild(
   options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): StartedChild {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env !== undefined ? { env: options.env } : {}) });
-  children.add(child);
+  trackChild(child);
   let stdout = '';
   let stderr = '';
   const waiters: Array<{ text: string; resolve: () => void }> = [];
@@ -164,12 +163,10 @@ export function startChild(
   const done = new Promise<ChildResult>((resolve, reject) => {
     child.on('error', (err) => {
       clearTimeout(timer);
-      children.delete(child);
       reject(err);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      children.delete(child);
       resolve({ code, signal, stdout, stderr });
     });
   });
@@ -186,10 +183,6 @@ export function startChild(
       }),
   };
 }
-
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
 
 /** Runs a child to completion; rejects if it exits non-zero. */
 export async function runChild(command: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ChildResult> {
