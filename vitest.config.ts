@@ -21,6 +21,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     globalSetup: ['./test/global-setup.ts'],
+    // Children a test started are killed when it ends (also after a timeout): test/support/children.ts.
+    setupFiles: ['./test/setup.ts'],
     typecheck: {
       enabled: true,
       include: ['packages/*/test/**/*.test-d.ts'],

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { testRunId } from '../../test/support/tmp.js';
+
 import { program, run, start } from './helpers.js';
 
 const talker01 = program('fifo-talk', 'talker01.js');
@@ -14,7 +16,7 @@ const dispatcher = program('fifo-talk'); // main.js talker01|talker02 ...
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rxipc-fifo-talk-'));
+  dir = mkdtempSync(join(tmpdir(), `rxipc-${testRunId}-fifo-talk-`));
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,8 @@ import { isSystemError, MessageQueue } from '@rxipc/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { testRunId } from '../../test/support/tmp.js';
+
 import { program, run } from './helpers.js';
 
 const ts = program('msg-daemon');
@@ -41,7 +43,7 @@ const CTIME_TEXT = /^a message at (Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr
 const NONE = 'No message available for msgrcv()\n';
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rxipc-msg-daemon-'));
+  dir = mkdtempSync(join(tmpdir(), `rxipc-${testRunId}-msg-daemon-`));
   c = join(dir, 'msg_daemon');
   execFileSync('cc', ['-o', c, source], { stdio: 'pipe' });
 });

@@ -3,15 +3,18 @@
 //
 // Invariants every helper keeps:
 // - a temp dir is unique to its caller and removed by `remove()` (also after a failure);
-// - a spawned child is killed by pid only if the test that started it is still waiting for it;
+// - a spawned child is killed by pid only if the test that started it is still waiting for it,
+//   and at the latest when that test ends (children.ts, driven by test/setup.ts);
 // - counts come from /proc/self, so they see every fd and thread of this process, whoever
 //   made them (libuv, V8, the addon's waiter threads).
 import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { native, tasks } from '@rxipc/native';
+
+import { killAllChildren, trackChild } from './children.js';
+import { makeTestTempDir } from './tmp.js';
 
 let counter = 0;
 
@@ -34,7 +37,7 @@ export interface TempDir {
  * try { Fifo.create(dir.unique('f')); } finally { dir.remove(); }
  */
 export function makeTempDir(label = 'test'): TempDir {
-  const path = mkdtempSync(join(tmpdir(), `rxipc-${label}-${process.pid}-`));
+  const path = makeTestTempDir(label);
   let n = 0;
   let removed = false;
   return {
@@ -75,6 +78,26 @@ export function isFdOpen(fd: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** O_CLOEXEC as the kernel prints it in /proc/<pid>/fdinfo (octal 02000000). */
+export const FDINFO_O_CLOEXEC = 0o2000000;
+
+/**
+ * The `flags:` field of /proc/self/fdinfo/<fd>: the file status flags plus O_CLOEXEC, which
+ * the kernel adds there from the fd table. F_GETFL never reports O_CLOEXEC (it is an fd
+ * flag, not a file status flag), so this is the one place a test can read both at once.
+ */
+export function fdInfoFlags(fd: number): number {
+  const text = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+  const m = /^flags:\s*([0-7]+)$/m.exec(text);
+  if (!m) throw new Error(`no flags: field in /proc/self/fdinfo/${fd}: ${text}`);
+  return parseInt(m[1]!, 8);
+}
+
+/** Whether `fd` is close-on-exec (read from /proc/self/fdinfo, not F_GETFD). */
+export function isCloseOnExec(fd: number): boolean {
+  return (fdInfoFlags(fd) & FDINFO_O_CLOEXEC) !== 0;
 }
 
 /** Threads of this process (main, libuv pool, V8 platform, waiter threads, ...). */
@@ -186,8 +209,6 @@ export interface NodeChild {
   kill(): void;
 }
 
-const live = new Set<ChildProcess>();
-
 export interface SpawnNodeOptions {
   args?: string[];
   /** Default: ['pipe', 'pipe', 'pipe']; extra entries become fds 3, 4, ... in the child. */
@@ -212,7 +233,7 @@ export function spawnNode(script: string, opts: SpawnNodeOptions = {}): NodeChil
     ...(opts.env !== undefined ? { env: opts.env } : {}),
   };
   const child = spawn(process.execPath, [script, ...(opts.args ?? [])], spawnOpts);
-  live.add(child);
+  trackChild(child);
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -225,7 +246,6 @@ export function spawnNode(script: string, opts: SpawnNodeOptions = {}): NodeChil
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean }>((resolve) => {
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      live.delete(child);
       // Let the stdio streams flush what the child wrote last.
       const pipes = [child.stdout, child.stderr].filter((s) => s && !s.closed);
       if (pipes.length === 0) resolve({ code, signal, timedOut });
@@ -234,7 +254,6 @@ export function spawnNode(script: string, opts: SpawnNodeOptions = {}): NodeChil
     });
     child.once('error', () => {
       clearTimeout(timer);
-      live.delete(child);
       resolve({ code: null, signal: null, timedOut });
     });
   });
@@ -269,8 +288,11 @@ export function spawnNode(script: string, opts: SpawnNodeOptions = {}): NodeChil
   };
 }
 
-/** Kills (SIGKILL, by pid) every child spawned by spawnNode that is still running. */
+/**
+ * Kills (SIGKILL, by pid) every child started through test/support that is still running.
+ * test/setup.ts already does this for each test's children after the test; calling it in a
+ * file's own afterEach is harmless.
+ */
 export function killChildren(): void {
-  for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  live.clear();
+  killAllChildren();
 }

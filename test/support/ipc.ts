@@ -3,15 +3,18 @@
 //
 // Invariant: every queue a test makes through `useQueues()` is closed and removed after
 // that test, whether it passed or failed, and only queues it made are ever removed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { IPC_PRIVATE, MessageQueue, type MessageQueueOpenOptions } from '@rxipc/core';
 import { native } from '@rxipc/native';
 import { afterAll, afterEach } from 'vitest';
+
+import { compileC } from './cc.js';
+import { trackChild } from './children.js';
+import { makeTestTempDir } from './tmp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -89,7 +92,7 @@ export function useQueues(): QueueFixture {
       return q;
     },
     keyFile(name = 'key') {
-      const dir = mkdtempSync(join(tmpdir(), 'rxipc-msg-'));
+      const dir = makeTestTempDir('msg');
       dirs.push(dir);
       const path = join(dir, name);
       writeFileSync(path, '');
@@ -131,15 +134,17 @@ export interface StartedChild {
   line(text: string): Promise<void>;
 }
 
-const children = new Set<ChildProcess>();
-
 /**
  * Starts `command` with `args`; the child is killed if it outlives `timeoutMs` (default
- * 10 s) or the test file. `input`, if given, is written to its stdin, which is then closed.
+ * 10 s) or the test that started it (children.ts). `input`, if given, is written to its stdin, which is then closed.
  */
-export function startChild(command: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): StartedChild {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
+export function startChild(
+  command: string,
+  args: string[],
+  options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): StartedChild {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env !== undefined ? { env: options.env } : {}) });
+  trackChild(child);
   let stdout = '';
   let stderr = '';
   const waiters: Array<{ text: string; resolve: () => void }> = [];
@@ -158,12 +163,10 @@ export function startChild(command: string, args: string[], options: { input?: s
   const done = new Promise<ChildResult>((resolve, reject) => {
     child.on('error', (err) => {
       clearTimeout(timer);
-      children.delete(child);
       reject(err);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      children.delete(child);
       resolve({ code, signal, stdout, stderr });
     });
   });
@@ -181,10 +184,6 @@ export function startChild(command: string, args: string[], options: { input?: s
   };
 }
 
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
 /** Runs a child to completion; rejects if it exits non-zero. */
 export async function runChild(command: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ChildResult> {
   const r = await startChild(command, args, options).done;
@@ -197,21 +196,12 @@ export function startNodeFixture(name: string, args: Array<string | number>, opt
   return startChild(process.execPath, [join(fixturesDir, name), ...args.map(String)], options);
 }
 
-let peerPath: string | undefined;
-
 /**
- * The C peer (fixtures/msgpeer.c), compiled with `cc` once per test process into a temp dir
- * that is removed when the process exits.
+ * The C peer (fixtures/msgpeer.c), compiled with `cc` once for all test processes and runs
+ * into .cache/test-bin (see compileC): no temp dir per process.
  */
 export function msgPeer(): string {
-  if (peerPath !== undefined) return peerPath;
-  const dir = mkdtempSync(join(tmpdir(), 'rxipc-msgpeer-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'msgpeer');
-  const r = spawnSync('cc', ['-O2', '-Wall', '-Werror', '-o', out, join(fixturesDir, 'msgpeer.c')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cc msgpeer.c failed: ${r.error?.message ?? r.stderr}`);
-  peerPath = out;
-  return out;
+  return compileC(join(fixturesDir, 'msgpeer.c'));
 }
 
 /** Encodes messages as msgpeer's "<type> <hex>" lines ("-" for an empty payload). */

@@ -132,4 +132,23 @@ describe('removal by another process', () => {
     expect((await settlesWithin(streamFailed, 1000)).value).toMatchObject({ code: 'EIDRM', syscall: 'msgrcv' });
     expect((await settlesWithin(receiving, 1000)).error).toMatchObject({ code: 'EIDRM', syscall: 'msgrcv' });
   });
+
+  it("the same object's remove() ends a send waiting on a thread and one queued behind it with EIDRM (msgsnd)", async () => {
+    const q = queues.create();
+    q.set({ maxBytes: 16 });
+    expect(q.trySend(1, Buffer.alloc(16))).toBe(true);
+    const onThread = q.send(2, 'waits on a waiter thread');
+    const queued = q.send(3, 'queued behind it');
+    onThread.catch(() => {});
+    queued.catch(() => {});
+    await sleep(20);
+    expect(await isPending(onThread)).toBe(true);
+    expect(await isPending(queued)).toBe(true);
+    q.remove();
+    const [a, b] = [await settlesWithin(onThread, 1000), await settlesWithin(queued, 1000)];
+    // Not ERR_RXIPC_CLOSED: the queue is gone, and a waiting msgsnd in any process says EIDRM.
+    expect(a.error, 'the send on the thread').toMatchObject({ code: 'EIDRM', errno: 43, syscall: 'msgsnd' });
+    expect(b.error, 'the queued send').toMatchObject({ code: 'EIDRM', errno: 43, syscall: 'msgsnd' });
+    expect(queueExists(q.id)).toBe(false);
+  });
 });

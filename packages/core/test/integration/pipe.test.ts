@@ -21,7 +21,7 @@ import {
 
 import { native } from '@rxipc/native';
 
-import { countFds, isFdOpen, killChildren, sleep, spawnNode, waitUntil } from '../../../../test/support/fs.js';
+import { countFds, isCloseOnExec, isFdOpen, killChildren, sleep, spawnNode, waitUntil } from '../../../../test/support/fs.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -58,7 +58,17 @@ describe('createPipe', () => {
     expect(isFdOpen(rfd) || isFdOpen(wfd)).toBe(false);
   });
 
-  it('both ends are O_CLOEXEC; packet mode is O_DIRECT on the write end', () => {
+  it('both ends are O_CLOEXEC (plain and packet mode); packet mode is O_DIRECT on the write end', () => {
+    // F_GETFL cannot show O_CLOEXEC (an fd flag): /proc/self/fdinfo's flags: field does.
+    for (const packet of [false, true]) {
+      const p = createPipe({ packet });
+      try {
+        expect(isCloseOnExec(p.readable.fd), `read end, packet ${packet}`).toBe(true);
+        expect(isCloseOnExec(p.writable.fd), `write end, packet ${packet}`).toBe(true);
+      } finally {
+        p[Symbol.dispose]();
+      }
+    }
     const { readable, writable, [Symbol.dispose]: dispose } = createPipe({ packet: true });
     try {
       const wflags = native.getFileFlags(writable.fd);

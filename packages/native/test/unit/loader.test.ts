@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { loadBinding, nativePath } from '@rxipc/native';
 import { describe, expect, it } from 'vitest';
 
+import { testRunId } from '../../../../test/support/tmp.js';
+
 describe('loading the addon', () => {
   it('names the paths it tried and the command that builds it when the binary is missing', () => {
-    const empty = mkdtempSync(join(tmpdir(), 'rxipc-noaddon-'));
+    const empty = mkdtempSync(join(tmpdir(), `rxipc-${testRunId}-noaddon-`));
     try {
       let err: (Error & { code?: string }) | undefined;
       try {
