@@ -121,7 +121,10 @@ export interface NativeBinding {
   msgsndRecords(msqid: number, records: ArrayBufferView, count: number): number;
   /** IPC_NOWAIT receive: undefined when no message matches. */
   msgrcv(msqid: number, maxSize: number, type: number, flags: number): { type: number; data: Buffer } | undefined;
-  /** Receiver task. dispatch(id, final, errno, records | undefined, count). */
+  /**
+   * Receiver task. dispatch(id, final, errno, records | undefined, count); the final errno
+   * is ECANCELED after a cancel (records taken at that moment still come with it).
+   */
   msgrcvStart(
     msqid: number,
     maxSize: number,
@@ -132,7 +135,7 @@ export interface NativeBinding {
     once: boolean,
   ): number;
   msgrcvCredit(id: number, credit: number): void;
-  /** Waiting send task. dispatch(id, true, errno). */
+  /** Waiting send task. dispatch(id, true, errno, result): errno ECANCELED after a cancel that won. */
   msgsndStart(msqid: number, type: number, data: ArrayBufferView): number;
   /**
    * Puts packed records back into a queue, waiting for room on a waiter thread (never

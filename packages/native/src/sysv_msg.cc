@@ -265,7 +265,8 @@ class ReceiverTask : public Task {
       if (once_) break;
     }
     std::lock_guard<std::mutex> lock(mu_);
-    err_ = err;
+    // Ended by a cancel: ECANCELED, as for every waiter task (tasks.ts).
+    err_ = err == 0 && Cancelled() ? ECANCELED : err;
   }
 
   void Deliver(Napi::Env env, Napi::Function dispatch, bool final) override {

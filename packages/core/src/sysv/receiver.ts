@@ -15,7 +15,7 @@
 //   room in the queue can drain).
 import { native, tasks } from '@rxipc/native';
 
-import { systemError } from '../errors.js';
+import { errnos, systemError } from '../errors.js';
 import type { Lifecycle, Pending } from '../lifecycle.js';
 import { exitHook, type Backlog, type InDelivery, type ValidSelector } from './backlog.js';
 import { parseRecords, type Message } from './records.js';
@@ -200,7 +200,7 @@ export class Subscription implements Pending, InDelivery {
           }
         } finally {
           if (final) {
-            const err = errno === 0 ? undefined : this.#q.life.normalize(systemError(errno, 'msgrcv'));
+            const err = errno === 0 || errno === errnos.ECANCELED ? undefined : this.#q.life.normalize(systemError(errno, 'msgrcv'));
             if (err?.code === 'EIDRM') backlog.clear();
             this.#finish(err);
           }

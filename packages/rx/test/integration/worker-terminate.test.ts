@@ -71,11 +71,10 @@ describe('a worker terminated with messages taken but not delivered', () => {
     expect(missing, `seen ${seen.size}, back in the queue ${back.length}`).toEqual([]);
   });
 
-  // issue 6 defect 1; the lead's fix turns it green. The native put-back (ReceiverTask::
-  // PutBack in packages/native/src/sysv_msg.cc, used by Abandon() and by Deliver()'s catch
-  // on termination) sends with IPC_NOWAIT and gives up at the first EAGAIN: with a producer
-  // keeping the queue full, the batch being delivered and any batch in the outbox are lost.
-  it.fails('a producer keeping the queue full: every message is seen or back in the queue once the producer stops', async () => {
+  // Issue 6 defect 1: the native put-back used to send with IPC_NOWAIT and give up at the
+  // first EAGAIN, so with a producer keeping the queue full, the batch being delivered and
+  // any batch in the outbox were lost. Now they wait for room on the background put-back.
+  it('a producer keeping the queue full: every message is seen or back in the queue once the producer stops', async () => {
     const N = 3000;
     const q = queues.create();
     q.set({ maxBytes: 512 }); // ~130 messages: the producer keeps it full
