@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "handles.h"
 
 namespace rxipc {
 
@@ -163,6 +164,7 @@ void RunTask(std::shared_ptr<Task> task) {
     task->state_ = Task::kRunning;
   }
   if (!task->Cancelled()) task->Execute();
+  task->Finished();
   {
     std::lock_guard<std::mutex> lock(task->state_mu_);
     task->state_ = Task::kDone;
@@ -228,6 +230,7 @@ EnvState* EnvState::Get(Napi::Env env) { return env.GetInstanceData<EnvState>();
 void EnvState::Install(Napi::Env env) {
   InstallCancelSignal();
   auto* self = new EnvState;
+  self->handles_ = std::make_shared<HandleTable>();
   env.SetInstanceData<EnvState>(self);
   env.AddCleanupHook(&EnvState::Cleanup, self);
 }
@@ -350,6 +353,9 @@ void EnvState::Cleanup(EnvState* self) {
   // Every thread let go: results that were never delivered are released here, on the main
   // thread, rather than whenever the thread-safe function frees its queue (if ever).
   for (auto& entry : self->tasks_) entry.second->Abandon();
+  // No Task borrows anything now: mappings are unmapped and semaphores closed here (those
+  // whose ArrayBuffer still lives are released by its finalizer, which runs at teardown too).
+  self->handles_->Clear();
   if (self->has_tsfn_) {
     self->tsfn_.Abort();
     self->has_tsfn_ = false;

@@ -35,6 +35,7 @@
 namespace rxipc {
 
 class EnvState;
+class HandleTable;
 
 class Task : public std::enable_shared_from_this<Task> {
  public:
@@ -53,6 +54,11 @@ class Task : public std::enable_shared_from_this<Task> {
   // no limit). Tasks without flow control ignore it.
   virtual void AddCredit(double n) {}
 
+  // Waiter thread, once, right after Execute returned, or instead of it when the Task was
+  // cancelled before it started: let go of what the Task borrowed (handles.h). Runs before
+  // the final Deliver is scheduled.
+  virtual void Finished() {}
+
   // Main thread, environment teardown, after Execute returned: whatever this Task still
   // holds for JS will never be delivered; release it (close an fd, put messages back).
   virtual void Abandon() {}
@@ -69,6 +75,7 @@ class Task : public std::enable_shared_from_this<Task> {
 
  private:
   friend class EnvState;
+class HandleTable;
   friend void RunTask(std::shared_ptr<Task> task);
   friend class Supervisor;
 
@@ -126,6 +133,9 @@ class EnvState {
 
   Napi::Value SetDispatcher(const Napi::CallbackInfo& info);
 
+  // The environment's handles (handles.h). Emptied by the cleanup hook after every Task ended.
+  const std::shared_ptr<HandleTable>& handles() const { return handles_; }
+
   // Waiter thread.
   void PostEvent(std::shared_ptr<Task>* ev);
   void TaskExited();
@@ -143,6 +153,7 @@ class EnvState {
   uint32_t next_id_ = 1;
   int refs_ = 0;
   std::unordered_map<uint32_t, std::shared_ptr<Task>> tasks_;
+  std::shared_ptr<HandleTable> handles_;
   std::mutex mu_;  // guards running_
   std::condition_variable cv_;
   int running_ = 0;
