@@ -8,11 +8,19 @@
  */
 export type {
   Dispatch,
+  FileStat,
   IpcPerm,
+  Mapped,
   MsgInfo,
   MsqidDs,
   NativeBinding,
   NativeConstants,
+  SemidDs,
+  SemInfo,
+  SemOp,
+  ShmidDs,
+  ShmLimits,
+  ShmUsage,
   SystemErrorFields,
 } from './binding.js';
 export { loadBinding, native, nativePath } from './load.js';
