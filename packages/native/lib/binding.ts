@@ -32,7 +32,9 @@
  *
  * **What the kernel can still do to a mapping.** Shrinking a POSIX shm object (`ftruncate`,
  * from any process) below a mapped range makes access past its new end raise SIGBUS, as does
- * a write to a page that tmpfs has no room for (`/dev/shm` full). `mmap` refuses ranges past
+ * a write to a page that tmpfs has no room for (`/dev/shm` full), and so does touching a
+ * huge-page segment that another program created with SHM_NORESERVE when no huge page is
+ * free (`shmget` here refuses that combination). `mmap` refuses ranges past
  * the object's size at the time of the call; keeping the object at least that large is the
  * caller's part.
  */
@@ -275,7 +277,11 @@ export interface NativeBinding {
   msgctlStatIndex(index: number, any: boolean): MsqidDs & { id: number };
 
   // System V shared memory
-  /** flags: IPC_CREAT, IPC_EXCL, permission bits, SHM_HUGETLB (+ SHM_HUGE_2MB | SHM_HUGE_1GB), SHM_NORESERVE. */
+  /**
+   * flags: IPC_CREAT, IPC_EXCL, permission bits, SHM_HUGETLB (+ SHM_HUGE_2MB | SHM_HUGE_1GB),
+   * SHM_NORESERVE. SHM_HUGETLB with SHM_NORESERVE is a RangeError: such a segment is created
+   * even when no huge page exists, and touching it is then a SIGBUS.
+   */
   shmget(key: number, size: number, flags: number): number;
   /**
    * Attaches at an address the kernel picks (JS never chooses one, so SHM_RND is a no-op and

@@ -34,7 +34,7 @@ constexpr int kHugeField = 0x3f << SHM_HUGE_SHIFT;
 int ArgShmid(const Napi::CallbackInfo& info, size_t i) { return ArgInt32(info, i, "shmid", 0, INT32_MAX); }
 
 // shmget(key, size, flags) -> shmid. flags: IPC_CREAT, IPC_EXCL, permission bits,
-// SHM_HUGETLB (with SHM_HUGE_2MB or SHM_HUGE_1GB), SHM_NORESERVE.
+// SHM_HUGETLB (with SHM_HUGE_2MB or SHM_HUGE_1GB), SHM_NORESERVE (not with SHM_HUGETLB).
 Napi::Value Shmget(const Napi::CallbackInfo& info) {
   int32_t key = ArgKey(info, 0);
   size_t size = size_t(ArgInteger(info, 1, "size", 0, kMaxSafeInteger));
@@ -42,6 +42,11 @@ Napi::Value Shmget(const Napi::CallbackInfo& info) {
   int flags = ArgFlags(info, 2, IPC_CREAT | IPC_EXCL | SHM_HUGETLB | SHM_NORESERVE | kHugeField | 0777, rule);
   int huge = flags & kHugeField;
   if (huge != 0 && (huge != SHM_HUGE_2MB && huge != SHM_HUGE_1GB)) ThrowOutOfRange(info.Env(), "flags", rule, info[2]);
+  // A huge-page segment without a reservation succeeds even when no huge page exists; the
+  // first touch of a page the kernel then cannot supply is a SIGBUS that JS cannot catch.
+  if ((flags & SHM_HUGETLB) != 0 && (flags & SHM_NORESERVE) != 0) {
+    ThrowOutOfRange(info.Env(), "flags", "without SHM_NORESERVE when SHM_HUGETLB is set (a SIGBUS on first touch)", info[2]);
+  }
   int id = shmget(key, size, flags);
   if (id < 0) ThrowSystemError(info.Env(), errno, "shmget");
   return Napi::Number::New(info.Env(), id);

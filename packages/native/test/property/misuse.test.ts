@@ -117,7 +117,8 @@ const TABLE: Record<string, Param[]> = {
     int('size', () => 4096, range(0, SAFE)),
     int('flags', () => 0o600, (n) => {
       const huge = n & (0x1f << 26);
-      return mask(0, INT32_MAX, C.IPC_CREAT | C.IPC_EXCL | 0o777 | C.SHM_HUGETLB | C.SHM_NORESERVE | (0x1f << 26))(n) && [0, C.SHM_HUGE_2MB, C.SHM_HUGE_1GB].includes(huge);
+      const hugeNoReserve = (n & C.SHM_HUGETLB) !== 0 && (n & C.SHM_NORESERVE) !== 0;
+      return mask(0, INT32_MAX, C.IPC_CREAT | C.IPC_EXCL | 0o777 | C.SHM_HUGETLB | C.SHM_NORESERVE | (0x1f << 26))(n) && [0, C.SHM_HUGE_2MB, C.SHM_HUGE_1GB].includes(huge) && !hugeNoReserve;
     }),
   ],
   shmat: [shmidP(), int('flags', () => 0, mask(0, INT32_MAX, C.SHM_RDONLY | C.SHM_RND | C.SHM_REMAP | C.SHM_EXEC))],
@@ -383,6 +384,7 @@ describe('misuse of the native binding', () => {
       ['msgsndRecords', [0x7ffffff0, Buffer.alloc(8), 1], RANGE, 'count'],
       ['makeSystemError', [0, 'open'], RANGE, 'errno'],
       ['shmget', [0x7ffe1234, 4096, C.SHM_HUGETLB | (22 << 26)], RANGE, 'flags'], // 4 MB: neither 2 MB nor 1 GB
+      ['shmget', [0x7ffe1234, 2 << 20, C.IPC_CREAT | C.SHM_HUGETLB | C.SHM_NORESERVE | 0o600], RANGE, 'flags'], // a SIGBUS trap
       ['shmat', [0x7ffffff0, C.IPC_CREAT], RANGE, 'flags'],
       ['shmctlInfo', [C.IPC_STAT], RANGE, 'cmd'],
       ['shmctlSet', [0x7ffffff0, { mode: 0o1000 }], RANGE, 'mode'],
