@@ -22,7 +22,9 @@
  * on the mapping, then unmap. A mapping whose ArrayBuffer is garbage-collected without a
  * detach is unmapped by its finalizer (after any wait on it ended); GC never removes a
  * segment or an object. Node copies (never transfers) these ArrayBuffers in postMessage and
- * structuredClone, so the memory never moves to another thread's heap.
+ * structuredClone, so the memory never moves to another thread's heap. A writable mapping
+ * larger than the largest ArrayBuffer (`buffer.constants.MAX_LENGTH`) fails with ENOMEM:
+ * map a window of it with `mmap`'s offset, or attach it read-only.
  *
  * **Read-only mappings** (`SHM_RDONLY`, or `mmap` with `PROT_READ` only) have
  * `buffer: undefined`: V8 has no read-only ArrayBuffer, and a JS write to read-only memory
