@@ -161,8 +161,20 @@ describe('System V semaphores', () => {
     expect((await w.done).errno).toBe(EIDRM);
   });
 
-  it('limits and usage', () => {
-    semSet([0]);
+  it('limits, usage, IPC_SET and SEM_STAT_ANY', () => {
+    const id = semSet([0]);
+    native.semctlSet(id, { mode: 0o640 });
+    expect(native.semctlStat(id).perm.mode & 0o777).toBe(0o640);
+    const index = native.semctlInfo(C.SEM_INFO).index;
+    const ids: number[] = [];
+    for (let i = 0; i <= index; i++) {
+      try {
+        ids.push(native.semctlStatIndex(i, true).id);
+      } catch {
+        /* a free slot */
+      }
+    }
+    expect(ids).toContain(id);
     expect(native.semctlInfo(C.IPC_INFO)).toMatchObject({ semvmx: 32767 });
     expect(native.semctlInfo(C.SEM_INFO).semusz).toBeGreaterThanOrEqual(1);
   });

@@ -234,6 +234,19 @@ describe('System V shared memory', () => {
     native.shmctlSet(id, { mode: 0o640 });
     expect(native.shmctlStat(id).perm.mode & 0o777).toBe(0o640);
   });
+
+  it('SHM_LOCK / SHM_UNLOCK show as SHM_LOCKED in the mode (or EPERM without the right)', () => {
+    const id = segment();
+    try {
+      native.shmctlLock(id, true);
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'EPERM', syscall: 'shmctl' });
+      return;
+    }
+    expect(native.shmctlStat(id).perm.mode & C.SHM_LOCKED).toBe(C.SHM_LOCKED);
+    native.shmctlLock(id, false);
+    expect(native.shmctlStat(id).perm.mode & C.SHM_LOCKED).toBe(0);
+  });
 });
 
 describe('POSIX shared memory', () => {
