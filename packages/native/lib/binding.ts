@@ -4,9 +4,41 @@
  * system error (`code`, `errno`, `syscall`, `path`) when the kernel says no.
  *
  * Calls that can wait never do so on the calling thread: the synchronous `msgsnd`/`msgrcv`
- * always carry IPC_NOWAIT, and the waiting forms (`openWait`, `msgrcvStart`, `msgsndStart`)
+ * always carry IPC_NOWAIT, and the waiting forms (`openWait`, `msgrcvStart`, `msgsndStart`,
+ * `semopStart`, `semWaitStart`, `futexWait`)
  * start a task on a waiter thread and return its id. Results come back through the
  * dispatcher installed once at load: `dispatch(id, final, errno, a, b)`.
+ *
+ * **Handles.** A mapping of shared memory (`shmat`, `mmap`) and an open POSIX named semaphore
+ * reach JS as a handle: a number naming an entry in this environment's (main thread's or
+ * worker's) table, never a pointer. A handle that was never handed out, names the other kind
+ * of object, or was already detached / closed fails like a closed fd: a system error with
+ * code `EBADF`. Handles are not reused while the addon is loaded.
+ *
+ * **Mappings.** A writable mapping comes with `buffer`, an external ArrayBuffer over the
+ * shared memory itself (Atomics on an Int32Array over it are atomic across processes).
+ * `shmdt` / `munmap` first detach that ArrayBuffer, so every view of it has length 0 (reads
+ * give undefined, writes are ignored: never a crash), then cancel and await the futex waits
+ * on the mapping, then unmap. A mapping whose ArrayBuffer is garbage-collected without a
+ * detach is unmapped by its finalizer (after any wait on it ended); GC never removes a
+ * segment or an object. Node copies (never transfers) these ArrayBuffers in postMessage and
+ * structuredClone, so the memory never moves to another thread's heap. A writable mapping
+ * larger than the largest ArrayBuffer (`buffer.constants.MAX_LENGTH`) fails with ENOMEM:
+ * map a window of it with `mmap`'s offset, or attach it read-only.
+ *
+ * **Read-only mappings** (`SHM_RDONLY`, or `mmap` with `PROT_READ` only) have
+ * `buffer: undefined`: V8 has no read-only ArrayBuffer, and a JS write to read-only memory
+ * would kill the process with SIGSEGV. Read them with `mappingRead` (a bounds-checked copy)
+ * and `mappingLoad32` (an atomic load); futex wait / wake work on them as well. A read-only
+ * mapping has no finalizer: it lives until `shmdt` / `munmap` or until the environment ends.
+ *
+ * **What the kernel can still do to a mapping.** Shrinking a POSIX shm object (`ftruncate`,
+ * from any process) below a mapped range makes access past its new end raise SIGBUS, as does
+ * a write to a page that tmpfs has no room for (`/dev/shm` full), and so does touching a
+ * huge-page segment that another program created with SHM_NORESERVE when no huge page is
+ * free (`shmget` here refuses that combination). `mmap` refuses ranges past
+ * the object's size at the time of the call; keeping the object at least that large is the
+ * caller's part.
  */
 export interface MsqidDs {
   perm: IpcPerm;
@@ -43,6 +75,86 @@ export interface MsgInfo {
   msgseg: number;
 }
 
+export interface ShmidDs {
+  /** perm.mode carries SHM_DEST (removed, still attached) and SHM_LOCKED above the permission bits. */
+  perm: IpcPerm;
+  segsz: number;
+  atime: number;
+  dtime: number;
+  ctime: number;
+  cpid: number;
+  lpid: number;
+  nattch: number;
+}
+
+/** shmctl(IPC_INFO): the system's limits. Values above 2^53 (shmmax, shmall) are approximate. */
+export interface ShmLimits {
+  index: number;
+  shmmax: number;
+  shmmin: number;
+  shmmni: number;
+  shmseg: number;
+  shmall: number;
+}
+
+/** shmctl(SHM_INFO): the system's usage (shm_info). */
+export interface ShmUsage {
+  index: number;
+  usedIds: number;
+  shmTot: number;
+  shmRss: number;
+  shmSwp: number;
+  swapAttempts: number;
+  swapSuccesses: number;
+}
+
+export interface SemidDs {
+  perm: IpcPerm;
+  otime: number;
+  ctime: number;
+  nsems: number;
+}
+
+/** semctl(IPC_INFO) limits, or semctl(SEM_INFO) usage (then semusz counts sets, semaem semaphores). */
+export interface SemInfo {
+  index: number;
+  semmap: number;
+  semmni: number;
+  semmns: number;
+  semmnu: number;
+  semmsl: number;
+  semopm: number;
+  semume: number;
+  semusz: number;
+  semvmx: number;
+  semaem: number;
+}
+
+/** One struct sembuf: semaphore number, operation (-32768..32767), flags (IPC_NOWAIT, SEM_UNDO). */
+export interface SemOp {
+  num: number;
+  op: number;
+  flags: number;
+}
+
+/** A mapping of shared memory, as shmat and mmap return it. */
+export interface Mapped {
+  /** Names the mapping in mappingRead/Write/Load32, futexWait/Wake, shmdt/munmap. */
+  handle: number;
+  length: number;
+  writable: boolean;
+  /** The memory itself when writable; undefined for a read-only mapping (see above). */
+  buffer: ArrayBuffer | undefined;
+}
+
+export interface FileStat {
+  size: number;
+  /** st_mode, with the file type bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
 export type Dispatch = (id: number, final: boolean, errno: number, a?: unknown, b?: unknown) => void;
 
 export interface NativeConstants {
@@ -71,6 +183,40 @@ export interface NativeConstants {
   readonly MSG_STAT_ANY: number;
   readonly MSG_EXCEPT: number;
   readonly MSG_NOERROR: number;
+  readonly SHM_RDONLY: number;
+  readonly SHM_RND: number;
+  readonly SHM_REMAP: number;
+  readonly SHM_EXEC: number;
+  readonly SHM_HUGETLB: number;
+  readonly SHM_HUGE_2MB: number;
+  readonly SHM_HUGE_1GB: number;
+  readonly SHM_NORESERVE: number;
+  readonly SHM_LOCK: number;
+  readonly SHM_UNLOCK: number;
+  readonly SHM_INFO: number;
+  readonly SHM_STAT: number;
+  readonly SHM_STAT_ANY: number;
+  readonly SHM_DEST: number;
+  readonly SHM_LOCKED: number;
+  readonly O_CREAT: number;
+  readonly O_EXCL: number;
+  readonly O_TRUNC: number;
+  readonly PROT_READ: number;
+  readonly PROT_WRITE: number;
+  readonly SEM_UNDO: number;
+  readonly GETVAL: number;
+  readonly SETVAL: number;
+  readonly GETALL: number;
+  readonly SETALL: number;
+  readonly GETPID: number;
+  readonly GETNCNT: number;
+  readonly GETZCNT: number;
+  readonly SEM_INFO: number;
+  readonly SEM_STAT: number;
+  readonly SEM_STAT_ANY: number;
+  /** 32767: the largest value of a System V semaphore. */
+  readonly SEMVMX: number;
+  readonly SEM_VALUE_MAX: number;
 }
 
 export interface NativeBinding {
@@ -160,6 +306,99 @@ export interface NativeBinding {
   msgctlRemove(msqid: number): void;
   msgctlInfo(cmd: number): MsgInfo;
   msgctlStatIndex(index: number, any: boolean): MsqidDs & { id: number };
+
+  // System V shared memory
+  /**
+   * flags: IPC_CREAT, IPC_EXCL, permission bits, SHM_HUGETLB (+ SHM_HUGE_2MB | SHM_HUGE_1GB),
+   * SHM_NORESERVE. SHM_HUGETLB with SHM_NORESERVE is a RangeError: such a segment is created
+   * even when no huge page exists, and touching it is then a SIGBUS.
+   */
+  shmget(key: number, size: number, flags: number): number;
+  /**
+   * Attaches at an address the kernel picks (JS never chooses one, so SHM_RND is a no-op and
+   * SHM_REMAP fails with EINVAL). flags: SHM_RDONLY, SHM_RND, SHM_REMAP, SHM_EXEC.
+   */
+  shmat(shmid: number, flags: number): Mapped;
+  /** Detaches the ArrayBuffer, ends futex waits on the mapping, then shmdt. EINVAL for an mmap handle. */
+  shmdt(mapping: number): void;
+  shmctlStat(shmid: number): ShmidDs;
+  shmctlSet(shmid: number, fields: { uid?: number; gid?: number; mode?: number }): void;
+  shmctlRemove(shmid: number): void;
+  /** SHM_LOCK (true) / SHM_UNLOCK (false). */
+  shmctlLock(shmid: number, lock: boolean): void;
+  shmctlInfo(cmd: number): ShmLimits | ShmUsage;
+  shmctlStatIndex(index: number, any: boolean): ShmidDs & { id: number };
+
+  // POSIX shared memory
+  /** flags: O_RDONLY or O_RDWR, with O_CREAT, O_EXCL, O_TRUNC; O_CLOEXEC is always added. */
+  shmOpen(name: string, flags: number, mode: number): number;
+  shmUnlink(name: string): void;
+  ftruncate(fd: number, length: number): void;
+  fstat(fd: number): FileStat;
+  /**
+   * MAP_SHARED mapping of `fd`. prot: PROT_READ or PROT_READ | PROT_WRITE. For a regular file
+   * offset + length must be within its size (RangeError otherwise); offset page-aligned (EINVAL).
+   */
+  mmap(fd: number, length: number, prot: number, offset: number): Mapped;
+  /** Detaches the ArrayBuffer, ends futex waits on the mapping, then munmap. EINVAL for an shmat handle. */
+  munmap(mapping: number): void;
+
+  // mappings (either kind)
+  /** A copy of up to `length` bytes at `offset`, clamped to the mapping's end. */
+  mappingRead(mapping: number, offset: number, length: number): Buffer;
+  /** Copies all of `data` to `offset` (RangeError if it does not fit); EACCES on a read-only mapping. */
+  mappingWrite(mapping: number, offset: number, data: ArrayBufferView): void;
+  /** Atomic (acquire) load of the uint32 at `offset` (a multiple of 4). */
+  mappingLoad32(mapping: number, offset: number): number;
+  /**
+   * FUTEX_WAIT (shared, not private) on the 32-bit word at `offset` (a multiple of 4) while it
+   * equals `expected` (int32 or uint32 spelling). dispatch(id, true, errno): 0 woken (or
+   * spuriously), EAGAIN the word differed, ETIMEDOUT, ECANCELED (cancel, or shmdt / munmap).
+   */
+  futexWait(mapping: number, offset: number, expected: number, timeoutMs?: number): number;
+  /** FUTEX_WAKE of up to `count` waiters on the word at `offset`; returns how many woke. */
+  futexWake(mapping: number, offset: number, count: number): number;
+
+  // System V semaphores
+  semget(key: number, nsems: number, flags: number): number;
+  /** Applies `ops` atomically with IPC_NOWAIT on each: false when it would wait. */
+  semop(semid: number, ops: readonly SemOp[]): boolean;
+  /**
+   * Waiting semop (semtimedop when timeoutMs is given; the deadline survives EINTR retries).
+   * dispatch(id, true, errno): 0 applied (also when it happened as a cancel arrived: undo it),
+   * ETIMEDOUT, ECANCELED, EIDRM (set removed), EAGAIN (an op with IPC_NOWAIT).
+   */
+  semopStart(semid: number, ops: readonly SemOp[], timeoutMs?: number): number;
+  /** cmd: GETVAL, GETPID, GETNCNT or GETZCNT. */
+  semctlGet(semid: number, semnum: number, cmd: number): number;
+  /** SETVAL; value 0..SEMVMX. */
+  semctlSetVal(semid: number, semnum: number, value: number): void;
+  semctlGetAll(semid: number): number[];
+  /** SETALL; one value (0..SEMVMX) per semaphore of the set (RangeError otherwise). */
+  semctlSetAll(semid: number, values: readonly number[]): void;
+  semctlStat(semid: number): SemidDs;
+  semctlSet(semid: number, fields: { uid?: number; gid?: number; mode?: number }): void;
+  semctlRemove(semid: number): void;
+  /** cmd: IPC_INFO or SEM_INFO. */
+  semctlInfo(cmd: number): SemInfo;
+  semctlStatIndex(index: number, any: boolean): SemidDs & { id: number };
+
+  // POSIX named semaphores (handles)
+  /** flags: 0, O_CREAT or O_CREAT | O_EXCL; value 0..SEM_VALUE_MAX. Returns a handle. */
+  semOpen(name: string, flags: number, mode: number, value: number): number;
+  semPost(sem: number): void;
+  /** false when the value is 0. */
+  semTrywait(sem: number): boolean;
+  /**
+   * sem_wait (sem_clockwait on CLOCK_MONOTONIC when timeoutMs is given) on a waiter thread.
+   * dispatch(id, true, errno): 0 taken (also as a cancel arrived: post it back), ETIMEDOUT,
+   * ECANCELED (cancel, or semClose).
+   */
+  semWaitStart(sem: number, timeoutMs?: number): number;
+  semGetvalue(sem: number): number;
+  semUnlink(name: string): void;
+  /** Ends the waits on it, then sem_close; the handle is dead at once. */
+  semClose(sem: number): void;
 }
 
 /** Index = errno (1..255): [name, description], or a hole for a number Linux never assigned. */

@@ -9,11 +9,19 @@
 export type {
   Dispatch,
   ErrnoTable,
+  FileStat,
   IpcPerm,
+  Mapped,
   MsgInfo,
   MsqidDs,
   NativeBinding,
   NativeConstants,
+  SemidDs,
+  SemInfo,
+  SemOp,
+  ShmidDs,
+  ShmLimits,
+  ShmUsage,
   SystemErrorFields,
 } from './binding.js';
 export { systemError, type SystemError } from './errors.js';

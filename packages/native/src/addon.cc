@@ -29,6 +29,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitPipe(env, exports, constants);
   InitFifo(env, exports, constants);
   InitSysvMsg(env, exports, constants);
+  InitSysvShm(env, exports, constants);
+  InitPosixShm(env, exports, constants);
+  InitMapping(env, exports, constants);
+  InitSysvSem(env, exports, constants);
+  InitPosixSem(env, exports, constants);
   exports.Set("makeSystemError", Napi::Function::New(env, MakeSystemError, "makeSystemError"));
   exports.Set("constants", constants);
   return exports;

@@ -214,4 +214,17 @@ Bytes ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
   ThrowInvalidArgType(info.Env(), name, "an instance of Buffer, TypedArray, or DataView", v);
 }
 
+bool ArgDeadline(const Napi::CallbackInfo& info, size_t i, struct timespec* deadline) {
+  if (i >= info.Length() || info[i].IsUndefined()) return false;
+  int64_t ms = ArgInteger(info, i, "timeoutMs", 0, INT32_MAX);
+  clock_gettime(CLOCK_MONOTONIC, deadline);
+  deadline->tv_sec += ms / 1000;
+  deadline->tv_nsec += (ms % 1000) * 1000000;
+  if (deadline->tv_nsec >= 1000000000) {
+    deadline->tv_sec++;
+    deadline->tv_nsec -= 1000000000;
+  }
+  return true;
+}
+
 }  // namespace rxipc

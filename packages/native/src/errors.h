@@ -11,6 +11,7 @@
 #pragma once
 
 #include <napi.h>
+#include <time.h>
 
 #include <cstdint>
 #include <string>
@@ -48,5 +49,9 @@ struct Bytes {
   size_t length;
 };
 Bytes ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name);
+// An optional timeout in ms at argument i ("timeoutMs": undefined for none, else 0..2^31-1),
+// turned into an absolute CLOCK_MONOTONIC deadline now, so that a wait retried after a stray
+// signal keeps it. Returns false when there is no timeout.
+bool ArgDeadline(const Napi::CallbackInfo& info, size_t i, struct timespec* deadline);
 
 }  // namespace rxipc

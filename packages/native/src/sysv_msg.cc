@@ -20,6 +20,7 @@
 #include "families.h"
 #include "putback.h"
 #include "records.h"
+#include "sysv_ipc.h"
 #include "waiter.h"
 
 namespace rxipc {
@@ -75,11 +76,6 @@ size_t KernelMsgmax() {
   return size_t(mi.msgmax);
 }
 
-int32_t ArgKey(const Napi::CallbackInfo& info, size_t i) {
-  // key_t is a signed 32-bit int; ftok() keys print as unsigned hex, so accept both spellings.
-  return int32_t(uint32_t(int64_t(ArgInteger(info, i, "key", INT32_MIN, UINT32_MAX))));
-}
-
 int ArgQid(const Napi::CallbackInfo& info, size_t i) { return ArgInt32(info, i, "msqid", 0, INT32_MAX); }
 
 long ArgSendType(const Napi::CallbackInfo& info, size_t i) { return long(ArgInteger(info, i, "type", 1, kMaxSafeInteger)); }
@@ -89,12 +85,6 @@ long ArgReceiveType(const Napi::CallbackInfo& info, size_t i) {
 }
 
 size_t ArgMaxSize(const Napi::CallbackInfo& info, size_t i) { return size_t(ArgInteger(info, i, "maxSize", 0, kMaxMessageSize)); }
-
-int ArgFlags(const Napi::CallbackInfo& info, size_t i, int allowed, const char* rule) {
-  int flags = ArgInt32(info, i, "flags", 0, INT32_MAX);
-  if ((flags & ~allowed) != 0) ThrowOutOfRange(info.Env(), "flags", rule, info[i]);
-  return flags;
-}
 
 // ---- keys and queues ----
 
@@ -265,8 +255,7 @@ class ReceiverTask : public Task {
       if (once_) break;
     }
     std::lock_guard<std::mutex> lock(mu_);
-    // Ended by a cancel: ECANCELED, as for every waiter task (tasks.ts).
-    err_ = err == 0 && Cancelled() ? ECANCELED : err;
+    err_ = err;
   }
 
   void Deliver(Napi::Env env, Napi::Function dispatch, bool final) override {
@@ -278,7 +267,8 @@ class ReceiverTask : public Task {
       out.Swap(outbox_);
       count = out_count_;
       out_count_ = 0;
-      err = err_;
+      // Ended by a cancel (even one before the thread started): ECANCELED, as every waiter task.
+      err = err_ == 0 && Cancelled() ? ECANCELED : err_;
     }
     if (count == 0 && !final) return;
     Napi::Value data = env.Undefined();
@@ -454,18 +444,6 @@ Napi::Value PrepareExit(const Napi::CallbackInfo& info) {
 
 // ---- msgctl ----
 
-Napi::Object PermObject(Napi::Env env, const struct ipc_perm& p) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("key", Napi::Number::New(env, p.__key));
-  o.Set("uid", Napi::Number::New(env, p.uid));
-  o.Set("gid", Napi::Number::New(env, p.gid));
-  o.Set("cuid", Napi::Number::New(env, p.cuid));
-  o.Set("cgid", Napi::Number::New(env, p.cgid));
-  o.Set("mode", Napi::Number::New(env, p.mode));
-  o.Set("seq", Napi::Number::New(env, p.__seq));
-  return o;
-}
-
 Napi::Object DsObject(Napi::Env env, const struct msqid_ds& ds) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("perm", PermObject(env, ds.msg_perm));
@@ -491,29 +469,13 @@ Napi::Value MsgctlStat(const Napi::CallbackInfo& info) {
 Napi::Value MsgctlSet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int qid = ArgQid(info, 0);
-  if (info.Length() < 2 || !info[1].IsObject()) ThrowInvalidArgType(env, "fields", "of type object", info[1]);
-  Napi::Object f = info[1].As<Napi::Object>();
+  Napi::Object f = ArgFields(info, 1);
+  PermChange perm = ArgPermChange(f);
+  int64_t qbytes;
+  bool has_qbytes = FieldInteger(f, "qbytes", 0, kMaxSafeInteger, &qbytes);
   struct msqid_ds ds;
-  auto field = [&](const char* name, int64_t min, int64_t max, bool& present) -> int64_t {
-    Napi::Value v = f.Get(name);
-    present = !v.IsUndefined();
-    if (!present) return 0;
-    if (!v.IsNumber()) ThrowInvalidArgType(env, name, "of type number", v);
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(d) || std::trunc(d) != d || d < double(min) || d > double(max)) {
-      ThrowOutOfRange(env, name, ">= " + std::to_string(min) + " && <= " + std::to_string(max), v);
-    }
-    return int64_t(d);
-  };
-  bool has_uid, has_gid, has_mode, has_qbytes;
-  int64_t uid = field("uid", 0, UINT32_MAX - 1, has_uid);
-  int64_t gid = field("gid", 0, UINT32_MAX - 1, has_gid);
-  int64_t mode = field("mode", 0, 0777, has_mode);
-  int64_t qbytes = field("qbytes", 0, kMaxSafeInteger, has_qbytes);
   if (msgctl(qid, IPC_STAT, &ds) != 0) ThrowSystemError(env, errno, "msgctl");
-  if (has_uid) ds.msg_perm.uid = uid_t(uid);
-  if (has_gid) ds.msg_perm.gid = gid_t(gid);
-  if (has_mode) ds.msg_perm.mode = (ds.msg_perm.mode & ~0777) | mode_t(mode);
+  perm.ApplyTo(ds.msg_perm);
   if (has_qbytes) ds.msg_qbytes = msglen_t(qbytes);
   if (msgctl(qid, IPC_SET, &ds) != 0) ThrowSystemError(env, errno, "msgctl");
   return env.Undefined();

@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "putback.h"
+#include "handles.h"
 
 namespace rxipc {
 
@@ -164,6 +165,7 @@ void RunTask(std::shared_ptr<Task> task) {
     task->state_ = Task::kRunning;
   }
   if (!task->Cancelled()) task->Execute();
+  task->Finished();
   {
     std::lock_guard<std::mutex> lock(task->state_mu_);
     task->state_ = Task::kDone;
@@ -229,6 +231,7 @@ EnvState* EnvState::Get(Napi::Env env) { return env.GetInstanceData<EnvState>();
 void EnvState::Install(Napi::Env env) {
   InstallCancelSignal();
   auto* self = new EnvState;
+  self->handles_ = std::make_shared<HandleTable>();
   env.SetInstanceData<EnvState>(self);
   env.AddCleanupHook(&EnvState::Cleanup, self);
 }
@@ -374,6 +377,9 @@ void EnvState::PrepareExit() { CancelAndJoin(); }
 
 void EnvState::Cleanup(EnvState* self) {
   self->CancelAndJoin();
+  // No Task borrows anything now: mappings are unmapped and semaphores closed here (those
+  // whose ArrayBuffer still lives are released by its finalizer, which runs at teardown too).
+  self->handles_->Clear();
   if (self->has_tsfn_) {
     self->tsfn_.Abort();
     self->has_tsfn_ = false;

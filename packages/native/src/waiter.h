@@ -36,6 +36,7 @@
 namespace rxipc {
 
 class EnvState;
+class HandleTable;
 
 // The real-time signal that interrupts a waiting syscall (SIGRTMIN+5; a no-op handler
 // installed without SA_RESTART). Threads that wait for rxipc unblock it; all others block it.
@@ -58,6 +59,11 @@ class Task : public std::enable_shared_from_this<Task> {
   // no limit). Tasks without flow control ignore it.
   virtual void AddCredit(double n) {}
 
+  // Waiter thread, once, right after Execute returned, or instead of it when the Task was
+  // cancelled before it started: let go of what the Task borrowed (handles.h). Runs before
+  // the final Deliver is scheduled.
+  virtual void Finished() {}
+
   // Main thread, environment teardown, after Execute returned: whatever this Task still
   // holds for JS will never be delivered; release it (close an fd, put messages back).
   virtual void Abandon() {}
@@ -74,6 +80,7 @@ class Task : public std::enable_shared_from_this<Task> {
 
  private:
   friend class EnvState;
+class HandleTable;
   friend void RunTask(std::shared_ptr<Task> task);
   friend class Supervisor;
 
@@ -142,6 +149,9 @@ class EnvState {
   // terminated runs no more JS. Replaces the previous mirror for `qid`; count 0 clears it.
   void MirrorBacklog(int qid, const uint8_t* records, size_t len, uint32_t count);
 
+  // The environment's handles (handles.h). Emptied by the cleanup hook after every Task ended.
+  const std::shared_ptr<HandleTable>& handles() const { return handles_; }
+
   // Waiter thread.
   void PostEvent(std::shared_ptr<Task>* ev);
   void TaskExited();
@@ -161,6 +171,8 @@ class EnvState {
   int refs_ = 0;
   std::unordered_map<uint32_t, std::shared_ptr<Task>> tasks_;
   std::unordered_map<int, std::vector<uint8_t>> backlogs_;  // qid -> records (count first, u32)
+
+  std::shared_ptr<HandleTable> handles_;
   std::mutex mu_;  // guards running_
   std::condition_variable cv_;
   int running_ = 0;

@@ -9,6 +9,7 @@
 // id or an fd it changes are drawn only from the child's own ids and fds, or from values
 // that can never be valid; paths are relative to the child's own temp dir.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import fc from 'fast-check';
@@ -173,7 +174,40 @@ const P = {
   mode: int(0, 0o777),
   type: int(-5, 5),
   maxSize: fc.oneof({ weight: 4, arbitrary: int(0, 200) }, { weight: 1, arbitrary: int(2 ** 31 - 200, 2 ** 31 - 64) }),
+  // Shared memory and semaphores: the child's own ids, names and handles, or never valid ones.
+  shmid: fc.oneof({ weight: 8, arbitrary: own('ownShmid') }, { weight: 1, arbitrary: invalidId }, { weight: 1, arbitrary: junk }),
+  semid: fc.oneof({ weight: 8, arbitrary: own('ownSemid') }, { weight: 1, arbitrary: invalidId }, { weight: 1, arbitrary: junk }),
+  // Handles name only the child's own objects (the table is per environment): any number is safe.
+  map: fc.oneof({ weight: 8, arbitrary: own('ownMap') }, { weight: 2, arbitrary: anything }),
+  sem: fc.oneof({ weight: 8, arbitrary: own('ownSem') }, { weight: 2, arbitrary: anything }),
+  // POSIX names: own, or never valid (never a stranger's: unlink and O_TRUNC act on names).
+  name: fc.oneof(
+    { weight: 8, arbitrary: own('ownName') },
+    { weight: 1, arbitrary: fc.constantFrom('', '/a\0b', `/${'x'.repeat(5000)}`).map((v) => ({ t: 'str', v })) },
+    { weight: 1, arbitrary: fc.oneof(anyNumber, fc.constantFrom<Desc>({ t: 'undef' }, { t: 'null' }, { t: 'sym' }, { t: 'getter' })) },
+  ),
+  mapFd: fc.oneof({ weight: 8, arbitrary: fc.constant({ t: 'mapFd' }) }, { weight: 1, arbitrary: invalidId }, { weight: 1, arbitrary: junk }),
+  // Segment sizes: small, or never valid (a huge SHM_NORESERVE segment would map terabytes).
+  size: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 70_000 }).map(numDesc) }, { weight: 1, arbitrary: invalidId }, { weight: 1, arbitrary: junk }),
+  offset: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 9000 }).map(numDesc) }, { weight: 1, arbitrary: anything }),
+  timeout: fc.oneof({ weight: 3, arbitrary: fc.constant<Desc>({ t: 'undef' }) }, { weight: 3, arbitrary: fc.integer({ min: 0, max: 20 }).map(numDesc) }, { weight: 1, arbitrary: anything }),
+  ops: fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc
+        .array(
+          fc.record({ num: int(0, 3), op: int(-2, 2), flags: flags(C.IPC_NOWAIT, C.SEM_UNDO) }).map((fields) => ({ t: 'obj', fields })),
+          { maxLength: 4 },
+        )
+        .map((items) => ({ t: 'arr', items })),
+    },
+    { weight: 1, arbitrary: anything },
+  ),
+  values: fc.oneof({ weight: 6, arbitrary: fc.array(int(0, 5), { maxLength: 4 }).map((items) => ({ t: 'arr', items })) }, { weight: 1, arbitrary: anything }),
 };
+
+const oneOf = (...values: number[]): fc.Arbitrary<Desc> =>
+  fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...values).map(numDesc) }, { weight: 1, arbitrary: anything });
 
 /**
  * The fuzz policy of every function: an arbitrary per parameter. A function missing here
@@ -215,6 +249,45 @@ const POLICY: Record<string, fc.Arbitrary<Desc>[]> = {
   msgctlRemove: [P.qid],
   msgctlInfo: [flags(C.IPC_INFO, C.MSG_INFO, C.IPC_STAT)],
   msgctlStatIndex: [int(0, 40), P.bool],
+  shmget: [P.key, P.size, flags(C.IPC_CREAT, C.IPC_EXCL, 0o600, C.SHM_HUGETLB, C.SHM_NORESERVE, C.SHM_HUGE_2MB)],
+  shmat: [P.shmid, flags(C.SHM_RDONLY, C.SHM_RND, C.SHM_REMAP, C.SHM_EXEC)],
+  shmdt: [P.map],
+  shmctlStat: [P.shmid],
+  shmctlSet: [P.shmid, P.fields],
+  shmctlRemove: [P.shmid],
+  shmctlLock: [P.shmid, P.bool],
+  shmctlInfo: [oneOf(C.IPC_INFO, C.SHM_INFO, C.IPC_STAT)],
+  shmctlStatIndex: [int(0, 40), P.bool],
+  shmOpen: [P.name, flags(C.O_RDWR, C.O_CREAT, C.O_EXCL, C.O_TRUNC), P.mode],
+  shmUnlink: [P.name],
+  ftruncate: [P.fdw, int(0, 100_000)],
+  fstat: [P.fdr],
+  mmap: [P.mapFd, int(1, 9000), flags(C.PROT_READ, C.PROT_WRITE), oneOf(0, 4096, 8192, 100)],
+  munmap: [P.map],
+  mappingRead: [P.map, P.offset, P.offset],
+  mappingWrite: [P.map, P.offset, P.bytes],
+  mappingLoad32: [P.map, P.offset],
+  futexWait: [P.map, P.offset, int(-1, 2), P.timeout],
+  futexWake: [P.map, P.offset, int(0, 3)],
+  semget: [P.key, int(0, 4), flags(C.IPC_CREAT, C.IPC_EXCL, 0o600)],
+  semop: [P.semid, P.ops],
+  semopStart: [P.semid, P.ops, P.timeout],
+  semctlGet: [P.semid, int(0, 3), oneOf(C.GETVAL, C.GETPID, C.GETNCNT, C.GETZCNT, C.SETVAL)],
+  semctlSetVal: [P.semid, int(0, 3), int(0, 40_000)],
+  semctlGetAll: [P.semid],
+  semctlSetAll: [P.semid, P.values],
+  semctlStat: [P.semid],
+  semctlSet: [P.semid, P.fields],
+  semctlRemove: [P.semid],
+  semctlInfo: [oneOf(C.IPC_INFO, C.SEM_INFO, C.IPC_STAT)],
+  semctlStatIndex: [int(0, 40), P.bool],
+  semOpen: [P.name, flags(C.O_CREAT, C.O_EXCL), P.mode, int(0, 3)],
+  semPost: [P.sem],
+  semTrywait: [P.sem],
+  semWaitStart: [P.sem, P.timeout],
+  semGetvalue: [P.sem],
+  semUnlink: [P.name],
+  semClose: [P.sem],
 };
 
 // setDispatcher is set once by the child; a second call is an ordinary Error (misuse tests cover it).
@@ -257,6 +330,7 @@ class FuzzChild {
     private readonly created: Set<number>,
   ) {
     this.proc = spawn(process.execPath, [FIXTURE, nativePath], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (this.proc.pid !== undefined) childPids.add(this.proc.pid);
     this.proc.stdout!.setEncoding('utf8').on('data', (s: string) => this.#onData(s));
     this.proc.stderr!.setEncoding('utf8').on('data', (s: string) => (this.stderr += s));
     this.proc.stdin!.on('error', () => undefined); // EPIPE after a crash: reported as 'died'
@@ -276,10 +350,14 @@ class FuzzChild {
     this.#buf += s;
     let nl: number;
     while ((nl = this.#buf.indexOf('\n')) >= 0) {
-      const msg = JSON.parse(this.#buf.slice(0, nl)) as BatchReply & { q?: number; rmq?: number };
+      const msg = JSON.parse(this.#buf.slice(0, nl)) as BatchReply & Partial<Record<'q' | 'rmq' | 'shm' | 'rmshm' | 'sem' | 'rmsem', number>>;
       this.#buf = this.#buf.slice(nl + 1);
       if (msg.q !== undefined) this.created.add(msg.q);
       else if (msg.rmq !== undefined) this.created.delete(msg.rmq);
+      else if (msg.shm !== undefined) createdShm.add(msg.shm);
+      else if (msg.rmshm !== undefined) createdShm.delete(msg.rmshm);
+      else if (msg.sem !== undefined) createdSem.add(msg.sem);
+      else if (msg.rmsem !== undefined) createdSem.delete(msg.rmsem);
       else this.#waiter?.({ reply: msg });
     }
   }
@@ -303,6 +381,15 @@ class FuzzChild {
 
 let dir: TempDir | undefined;
 const created = new Set<number>(); // queues a child made and did not report removed
+const createdShm = new Set<number>(); // segments, likewise
+const createdSem = new Set<number>(); // semaphore sets, likewise
+const childPids = new Set<number>();
+
+/** /dev/shm entries (shm objects, sem.* semaphores) under a child's own name prefix. */
+function childNames(): string[] {
+  const prefixes = [...childPids].map((pid) => `rxipc-fuzz-${pid}-`);
+  return readdirSync('/dev/shm').filter((f) => prefixes.some((p) => f.startsWith(p) || f.startsWith(`sem.${p}`)));
+}
 
 afterAll(() => {
   // A child that died could not remove its queues: they were its own (IPC_PRIVATE), remove them.
@@ -313,6 +400,21 @@ afterAll(() => {
       /* already gone */
     }
   }
+  for (const id of createdShm) {
+    try {
+      native.shmctlRemove(id);
+    } catch {
+      /* already gone */
+    }
+  }
+  for (const id of createdSem) {
+    try {
+      native.semctlRemove(id);
+    } catch {
+      /* already gone */
+    }
+  }
+  for (const f of childNames()) rmSync(`/dev/shm/${f}`, { force: true });
   dir?.remove();
 });
 
@@ -361,6 +463,9 @@ describe('crash fuzz of the native binding', () => {
       const exit = await Promise.race([child!.exited, new Promise<'hang'>((r) => setTimeout(() => r('hang'), 8000))]);
       expect(exit, `child stderr: ${child!.stderr}`).toEqual({ code: 0, signal: null });
       expect([...created], 'queues left by the child').toEqual([]);
+      expect([...createdShm], 'segments left by the child').toEqual([]);
+      expect([...createdSem], 'semaphore sets left by the child').toEqual([]);
+      expect(childNames(), 'POSIX names left by the child').toEqual([]);
       expect([...called].sort()).toEqual(Object.keys(POLICY).sort());
     } finally {
       if (child?.alive) child.proc.kill('SIGKILL');

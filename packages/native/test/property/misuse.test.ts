@@ -21,7 +21,10 @@ type Param =
   | { name: string; kind: 'path'; valid: () => string; optional?: boolean }
   | { name: string; kind: 'bytes'; valid: () => ArrayBufferView }
   | { name: string; kind: 'credit'; valid: () => number }
-  | { name: string; kind: 'fields'; valid: () => object };
+  | { name: string; kind: 'fields'; valid: () => object }
+  | { name: string; kind: 'optint'; valid: () => number | undefined; ok: (n: number) => boolean }
+  | { name: string; kind: 'ops'; valid: () => unknown[] }
+  | { name: string; kind: 'values'; valid: () => unknown[] };
 
 const range = (min: number, max: number) => (n: number) => n >= min && n <= max;
 const mask = (min: number, max: number, allowed: number) => (n: number) => n >= min && n <= max && (n & ~allowed) === 0;
@@ -31,6 +34,16 @@ let dir: TempDir;
 let sentinel: string;
 let pipe: [number, number];
 let qid: number;
+// Shared memory and semaphores of our own, whose state a call that got through would change.
+let shmid: number;
+let shmMap: { handle: number; buffer: ArrayBuffer | undefined };
+let shmFd: number;
+let fdMap: { handle: number };
+let semid: number;
+let psem: number;
+let shmName: string; // exists, must still exist
+let semName: string; // exists, must still exist
+const absentName = `/rxipc-misuse-never-${process.pid}`;
 
 const int = (name: string, valid: () => number, ok: (n: number) => boolean): Param => ({ name, kind: 'int', valid, ok });
 const bool = (name: string, v = true): Param => ({ name, kind: 'bool', valid: () => v });
@@ -44,6 +57,13 @@ const dirfd = () => int('dirfd', () => C.AT_FDCWD, (n) => range(INT32_MIN, INT32
 const openFlags = () =>
   int('flags', () => C.O_RDONLY | C.O_CLOEXEC, (n) => mask(0, INT32_MAX, C.O_ACCMODE | C.O_NONBLOCK | C.O_CLOEXEC)(n) && (n & C.O_ACCMODE) !== C.O_ACCMODE);
 const fresh = () => dir.unique('never'); // must still not exist after the call
+const shmidP = () => int('shmid', () => shmid, range(0, INT32_MAX));
+const semidP = () => int('semid', () => semid, range(0, INT32_MAX));
+const mapping = (valid = () => shmMap.handle) => int('mapping', valid, range(1, 0x7fffffff));
+const sem = () => int('sem', () => psem, range(1, 0x7fffffff));
+const timeout = (): Param => ({ name: 'timeoutMs', kind: 'optint', valid: () => undefined, ok: range(0, INT32_MAX) });
+const word = (n: number) => n >= 0 && n <= 4092 && n % 4 === 0; // in a 4096-byte mapping
+const sysvFlags = mask(0, INT32_MAX, C.IPC_CREAT | C.IPC_EXCL | 0o777);
 
 /**
  * Every function of the binding and its parameters in order, with valid values whose use
@@ -96,7 +116,105 @@ const TABLE: Record<string, Param[]> = {
   msgctlRemove: [msqid()],
   msgctlInfo: [int('cmd', () => C.IPC_INFO, (n) => n === C.IPC_INFO || n === C.MSG_INFO)],
   msgctlStatIndex: [int('index', () => 0x7ffffff0, range(0, INT32_MAX)), bool('any', false)],
+  // flags without IPC_CREAT: lookups of a key nobody uses.
+  shmget: [
+    int('key', () => 0x7ffe1234, range(INT32_MIN, 2 ** 32 - 1)),
+    int('size', () => 4096, range(0, SAFE)),
+    int('flags', () => 0o600, (n) => {
+      const huge = n & (0x1f << 26);
+      const hugeNoReserve = (n & C.SHM_HUGETLB) !== 0 && (n & C.SHM_NORESERVE) !== 0;
+      return mask(0, INT32_MAX, C.IPC_CREAT | C.IPC_EXCL | 0o777 | C.SHM_HUGETLB | C.SHM_NORESERVE | (0x1f << 26))(n) && [0, C.SHM_HUGE_2MB, C.SHM_HUGE_1GB].includes(huge) && !hugeNoReserve;
+    }),
+  ],
+  shmat: [shmidP(), int('flags', () => 0, mask(0, INT32_MAX, C.SHM_RDONLY | C.SHM_RND | C.SHM_REMAP | C.SHM_EXEC))],
+  shmdt: [mapping()],
+  shmctlStat: [shmidP()],
+  shmctlSet: [shmidP(), { name: 'fields', kind: 'fields', valid: () => ({ mode: 0o640 }) }],
+  shmctlRemove: [shmidP()],
+  shmctlLock: [shmidP(), bool('lock')],
+  shmctlInfo: [int('cmd', () => C.IPC_INFO, (n) => n === C.IPC_INFO || n === C.SHM_INFO)],
+  shmctlStatIndex: [int('index', () => 0x7ffffff0, range(0, INT32_MAX)), bool('any', false)],
+  shmOpen: [
+    path('name', () => absentName),
+    int('flags', () => C.O_RDONLY, (n) => mask(0, INT32_MAX, C.O_ACCMODE | C.O_CREAT | C.O_EXCL | C.O_TRUNC | C.O_CLOEXEC)(n) && (n & C.O_ACCMODE) !== C.O_WRONLY && (n & C.O_ACCMODE) !== C.O_ACCMODE),
+    int('mode', () => 0o600, range(0, 0o777)),
+  ],
+  shmUnlink: [path('name', () => shmName)],
+  ftruncate: [int('fd', () => shmFd, range(0, INT32_MAX)), int('length', () => 8192, range(0, SAFE))],
+  fstat: [fd()],
+  mmap: [
+    int('fd', () => shmFd, range(0, INT32_MAX)),
+    int('length', () => 4096, range(1, 4096)),
+    int('prot', () => C.PROT_READ, (n) => n === C.PROT_READ || n === (C.PROT_READ | C.PROT_WRITE)),
+    int('offset', () => 0, range(0, SAFE)),
+  ],
+  munmap: [mapping(() => fdMap.handle)],
+  mappingRead: [mapping(), int('offset', () => 0, range(0, SAFE)), int('length', () => 1, range(0, SAFE))],
+  mappingWrite: [mapping(), int('offset', () => 0, range(0, 4095)), bytes('data')],
+  mappingLoad32: [mapping(), int('offset', () => 0, word)],
+  futexWait: [mapping(), int('offset', () => 0, word), int('expected', () => 0, range(INT32_MIN, 2 ** 32 - 1)), timeout()],
+  futexWake: [mapping(), int('offset', () => 0, word), int('count', () => 1, range(1, INT32_MAX))],
+  semget: [int('key', () => 0x7ffe1234, range(INT32_MIN, 2 ** 32 - 1)), int('nsems', () => 1, range(0, INT32_MAX)), int('flags', () => 0o600, sysvFlags)],
+  semop: [semidP(), { name: 'ops', kind: 'ops', valid: () => [{ num: 0, op: 1, flags: 0 }] }],
+  semopStart: [semidP(), { name: 'ops', kind: 'ops', valid: () => [{ num: 0, op: 1, flags: 0 }] }, timeout()],
+  semctlGet: [semidP(), int('semnum', () => 0, range(0, 65535)), int('cmd', () => C.GETVAL, (n) => [C.GETVAL, C.GETPID, C.GETNCNT, C.GETZCNT].includes(n))],
+  semctlSetVal: [semidP(), int('semnum', () => 0, range(0, 65535)), int('value', () => 5, range(0, 32767))],
+  semctlGetAll: [semidP()],
+  semctlSetAll: [semidP(), { name: 'values', kind: 'values', valid: () => [5, 5] }],
+  semctlStat: [semidP()],
+  semctlSet: [semidP(), { name: 'fields', kind: 'fields', valid: () => ({ mode: 0o640 }) }],
+  semctlRemove: [semidP()],
+  semctlInfo: [int('cmd', () => C.IPC_INFO, (n) => n === C.IPC_INFO || n === C.SEM_INFO)],
+  semctlStatIndex: [int('index', () => 0x7ffffff0, range(0, INT32_MAX)), bool('any', false)],
+  semOpen: [
+    path('name', () => absentName),
+    int('flags', () => 0, mask(0, INT32_MAX, C.O_CREAT | C.O_EXCL)),
+    int('mode', () => 0o600, range(0, 0o777)),
+    int('value', () => 0, range(0, C.SEM_VALUE_MAX)),
+  ],
+  semPost: [sem()],
+  semTrywait: [sem()],
+  semWaitStart: [sem(), timeout()],
+  semGetvalue: [sem()],
+  semUnlink: [path('name', () => semName)],
+  semClose: [sem()],
 };
+
+const isObjectLike = (v: unknown) => (typeof v === 'object' && v !== null) || typeof v === 'function';
+
+/** An integer element check, in the order the addon makes it. */
+function intElement(v: unknown, min: number, max: number): Expected | undefined {
+  if (typeof v !== 'number') return TYPE;
+  return Number.isInteger(v) && v >= min && v <= max ? undefined : RANGE;
+}
+
+/** semop's ops, checked element by element in the addon's order: num, op, flags. */
+function opsExpected(value: unknown): Expected | undefined {
+  if (!Array.isArray(value)) return TYPE;
+  if (value.length < 1 || value.length > 65535) return RANGE;
+  for (const e of value as unknown[]) {
+    if (!isObjectLike(e)) return TYPE;
+    const o = e as Record<string, unknown>;
+    const bad =
+      intElement(o.num, 0, 65535) ??
+      intElement(o.op, -32768, 32767) ??
+      intElement(o.flags, 0, INT32_MAX) ??
+      (((o.flags as number) & ~(C.IPC_NOWAIT | C.SEM_UNDO)) !== 0 ? RANGE : undefined);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+/** SETALL's values (each 0..SEMVMX); a length other than nsems is the kernel's state, not checked here. */
+function valuesExpected(value: unknown): Expected | undefined {
+  if (!Array.isArray(value)) return TYPE;
+  if (value.length > 65535) return RANGE;
+  for (const v of value as unknown[]) {
+    const bad = intElement(v, 0, 32767);
+    if (bad) return bad;
+  }
+  return undefined;
+}
 
 /** One record in msgsndRecords' layout: [u32 length][u32 0][f64 type][data][pad to 8]. */
 function record(type: number, data: string): Buffer {
@@ -134,6 +252,15 @@ function expectedFor(p: Param, value: unknown): Expected | undefined {
     case 'fields':
       // Arrays and functions are objects too: an empty change set, not misuse.
       return (typeof value === 'object' && value !== null) || typeof value === 'function' ? undefined : TYPE;
+    case 'optint':
+      if (value === undefined) return undefined;
+      if (typeof value !== 'number') return TYPE;
+      return Number.isInteger(value) && p.ok(value) ? undefined : RANGE;
+    case 'ops':
+      return opsExpected(value);
+    case 'values':
+      // A valid list of the wrong length is left to the kernel's state check: never passed here.
+      return valuesExpected(value);
   }
 }
 
@@ -159,6 +286,15 @@ function expectMisuse(fn: string, args: unknown[], want: Expected, argName: stri
   expect(countFds(), where).toBe(fds);
   expect(readdirSync(dir.path).sort().join(), where).toBe(files);
   expect(native.msgctlStat(qid).qnum, where).toBe(0);
+  expect(native.semctlGetAll(semid), where).toEqual([0, 0]);
+  expect(native.semGetvalue(psem), where).toBe(1);
+  expect(native.fstat(shmFd).size, where).toBe(4096);
+  expect(native.mappingRead(shmMap.handle, 0, 4)[0], where).toBe(0);
+  expect(native.shmctlStat(shmid).perm.mode & 0o777, where).toBe(0o600);
+  expect(native.semctlStat(semid).perm.mode & 0o777, where).toBe(0o600);
+  expect(native.mappingRead(fdMap.handle, 0, 1).length, where).toBe(1);
+  expect(existsSync(`/dev/shm${shmName}`) && existsSync(`/dev/shm/sem.${semName.slice(1)}`), where).toBe(true);
+  expect(existsSync(`/dev/shm${absentName}`) || existsSync(`/dev/shm/sem.${absentName.slice(1)}`), where).toBe(false);
 }
 
 function validArgs(params: Param[]): unknown[] {
@@ -171,11 +307,28 @@ beforeAll(() => {
   writeFileSync(sentinel, 'keep me');
   pipe = native.pipe2(C.O_CLOEXEC);
   qid = native.msgget(C.IPC_PRIVATE, C.IPC_CREAT | 0o600);
+  shmid = native.shmget(C.IPC_PRIVATE, 4096, C.IPC_CREAT | 0o600);
+  shmMap = native.shmat(shmid, 0);
+  semid = native.semget(C.IPC_PRIVATE, 2, C.IPC_CREAT | 0o600);
+  shmName = `/rxipc-misuse-${process.pid}`;
+  semName = `/rxipc-misuse-sem-${process.pid}`;
+  shmFd = native.shmOpen(shmName, C.O_RDWR | C.O_CREAT | C.O_EXCL, 0o600);
+  native.ftruncate(shmFd, 4096);
+  fdMap = native.mmap(shmFd, 4096, C.PROT_READ | C.PROT_WRITE, 0);
+  psem = native.semOpen(semName, C.O_CREAT | C.O_EXCL, 0o600, 1);
 });
 
 afterAll(() => {
   native.setWaiterIdleMs(2000); // in case a broken validation let a value through
   if (qid !== undefined) native.msgctlRemove(qid);
+  if (shmMap) native.shmdt(shmMap.handle);
+  if (shmid !== undefined) native.shmctlRemove(shmid);
+  if (semid !== undefined) native.semctlRemove(semid);
+  if (fdMap) native.munmap(fdMap.handle);
+  if (shmFd !== undefined) closeSync(shmFd);
+  if (shmName) native.shmUnlink(shmName);
+  if (psem !== undefined) native.semClose(psem);
+  if (semName) native.semUnlink(semName);
   if (pipe) pipe.forEach((f) => closeSync(f));
   dir?.remove();
 });
@@ -204,6 +357,9 @@ describe('misuse of the native binding', () => {
         if (p.kind === 'path') bad.push('', 'a\0b', '\0', 'a'.repeat(4096));
         if (p.kind === 'credit') bad.push(NaN, -1, -Infinity);
         if (p.kind === 'bytes') bad.push(new ArrayBuffer(4), [1, 2]);
+        if (p.kind === 'optint') bad.push(NaN, Infinity, -1, 0.5, 2 ** 31);
+        if (p.kind === 'ops') bad.push([], [1], [{}], [{ num: 0, op: 1 }], [{ num: -1, op: 1, flags: 0 }], [{ num: 0, op: 32768, flags: 0 }], [{ num: 0, op: 1, flags: 0o10 }], [{ num: 0, op: 1, flags: 0 }, null], new Array(65536).fill({ num: 0, op: 1, flags: 0 }));
+        if (p.kind === 'values') bad.push([32768, 0], [-1, 0], [0, 0.5], ['1', 0], [0, null]);
         for (const v of bad) {
           const want = expectedFor(p, v);
           if (want === undefined) continue;
@@ -237,6 +393,26 @@ describe('misuse of the native binding', () => {
       ['msgsndRecords', [0x7ffffff0, record(1, 'x'), 2], RANGE, 'count'],
       ['msgsndRecords', [0x7ffffff0, Buffer.alloc(8), 1], RANGE, 'count'],
       ['makeSystemError', [0, 'open'], RANGE, 'errno'],
+      ['shmget', [0x7ffe1234, 4096, C.SHM_HUGETLB | (22 << 26)], RANGE, 'flags'], // 4 MB: neither 2 MB nor 1 GB
+      ['shmget', [0x7ffe1234, 2 << 20, C.IPC_CREAT | C.SHM_HUGETLB | C.SHM_NORESERVE | 0o600], RANGE, 'flags'], // a SIGBUS trap
+      ['shmat', [0x7ffffff0, C.IPC_CREAT], RANGE, 'flags'],
+      ['shmctlInfo', [C.IPC_STAT], RANGE, 'cmd'],
+      ['shmctlSet', [0x7ffffff0, { mode: 0o1000 }], RANGE, 'mode'],
+      ['shmOpen', [absentName, C.O_WRONLY], RANGE, 'flags'],
+      ['shmOpen', [absentName, C.O_RDONLY | C.O_NONBLOCK], RANGE, 'flags'],
+      ['mmap', [0x7ffffff0, 4096, C.PROT_WRITE, 0], RANGE, 'prot'],
+      ['mmap', [0x7ffffff0, 4096, 0, 0], RANGE, 'prot'],
+      ['mappingWrite', [shmMap.handle, 4096, Buffer.from('x')], RANGE, 'offset'],
+      ['mappingLoad32', [shmMap.handle, 2], RANGE, 'offset'],
+      ['futexWait', [shmMap.handle, 4096, 0], RANGE, 'offset'],
+      ['futexWake', [shmMap.handle, 0, 0], RANGE, 'count'],
+      ['semctlSetVal', [0x7ffffff0, 0, 32768], RANGE, 'value'],
+      ['semctlSetAll', [0x7ffffff0, [0, 32768]], RANGE, 'values[1]'],
+      ['semctlGet', [0x7ffffff0, 0, C.SETVAL], RANGE, 'cmd'],
+      ['semop', [0x7ffffff0, [{ num: 0, op: -1, flags: 0o100 }]], RANGE, 'ops[0].flags'],
+      ['semopStart', [0x7ffffff0, [{ num: 0, op: -1, flags: 0 }], -1], RANGE, 'timeoutMs'],
+      ['semOpen', [absentName, C.O_TRUNC, 0o600, 0], RANGE, 'flags'],
+      ['semOpen', [absentName, C.O_CREAT, 0o600, 2 ** 31], RANGE, 'value'],
       ['makeSystemError', [4096, 'open'], RANGE, 'errno'],
     ];
     for (const [fn, args, want, name] of cases) expectMisuse(fn, args, want, name);
