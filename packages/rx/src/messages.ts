@@ -27,8 +27,11 @@ export interface MessagesOptions extends ReceiveSelector {
  * (msgrcv's msgtyp): type 0 = any, > 0 = exactly that type (any other with `except`),
  * < 0 = the lowest type <= |type| first. A subscriber to type 3 never takes a type-4
  * message another process is waiting for. Unsubscribing cancels the wait within
- * milliseconds; messages taken at that moment go back into the queue (at its back: the
- * kernel has no front), never lost.
+ * milliseconds; messages taken at that moment are offered first to the next subscription
+ * on the same queue object whose type matches, and otherwise go back into the queue (at its
+ * back: the kernel has no front) as soon as there is room — never lost. `await q.close()`
+ * settles once they are back; at process exit rxipc returns them itself (trying for room for
+ * up to 1 s when the queue is full, then saying on stderr how many it could not return).
  * Removal of the queue errors the Observable with EIDRM.
  *
  * Backpressure: messages leave the kernel only as fast as the subscriber takes them. At

@@ -262,7 +262,9 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
    * Receives one message matching `type` (see {@link ReceiveSelector}), waiting on a waiter
    * thread if none is queued. A message longer than `maxSize` fails with E2BIG and stays in
    * the queue, unless `truncate`. If a message arrives at the moment of an abort, it is
-   * delivered (the promise resolves with it) rather than lost.
+   * delivered (the promise resolves with it) rather than lost. A message this object took
+   * out of the kernel for a consumer that left is served first. Crash window: a kill -9 of
+   * this process loses at most the one message being received.
    *
    * @example
    * const { type, data } = await q.receive({ type: -5, signal: AbortSignal.timeout(1000) });
@@ -332,7 +334,10 @@ export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.
    * An object-mode Readable of `{ type, data }` messages matching the selector, received on
    * a waiter thread in batches. It takes messages out of the kernel only while its buffer is
    * below `highWaterMark` (default 256): a stream nobody reads leaves them to other processes.
-   * Removal of the queue destroys the stream with an EIDRM error.
+   * Removal of the queue destroys the stream with an EIDRM error (a paused stream learns of it
+   * within 200 ms). Destroying the stream returns what it holds to the queue (see close()).
+   * Crash window: a kill -9 of this process loses at most `highWaterMark` messages (the
+   * stream's buffer plus what is in flight); a smaller highWaterMark trades throughput for it.
    *
    * @example
    * for await (const { type, data } of q.createReadStream({ type: 3 })) console.log(type, data);
