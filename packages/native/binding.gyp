@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/errors.cc",
+        "src/threads.cc",
         "src/waiter.cc",
         "src/pipe.cc",
         "src/fifo.cc",

@@ -219,6 +219,22 @@ export interface NativeConstants {
   readonly SEM_VALUE_MAX: number;
 }
 
+/** `native.testing`: what tests of the addon's own machinery observe and steer. */
+export interface NativeTesting {
+  /** Threads alive in the process-wide waiter pool, and how many are idle. */
+  waiterStats(): { threads: number; idle: number };
+  /** How long an idle waiter thread stays for reuse (default 2000 ms). */
+  setWaiterIdleMs(ms: number): void;
+  /** A task that waits until cancelled. dispatch(id, true, 0). */
+  sleepUntilCancelled(): number;
+  /** The real-time signal that interrupts a waiting syscall (SIGRTMIN+5). */
+  readonly cancelSignal: number;
+  /** The error the addon would throw for `errno` in `syscall` (the C++ path). */
+  makeSystemError(errno: number, syscall: string, path?: string): Error & SystemErrorFields;
+  /** Messages waiting in the background put-back, process-wide. */
+  putBacksPending(): number;
+}
+
 export interface NativeBinding {
   readonly constants: NativeConstants;
 
@@ -226,11 +242,8 @@ export interface NativeBinding {
   setDispatcher(dispatch: Dispatch): void;
   cancel(id: number): void;
   setRef(id: number, ref: boolean): void;
-  waiterStats(): { threads: number; idle: number };
-  setWaiterIdleMs(ms: number): void;
-  /** A task that waits until cancelled (tests of the waiter itself). dispatch(id, true, 0). */
-  sleepUntilCancelled(): number;
-  readonly cancelSignal: number;
+  /** Hooks for tests of the infrastructure itself: not calls, not for applications. */
+  readonly testing: NativeTesting;
 
   /**
    * Installs the builder of every system error the addon throws (lib/errors.ts
@@ -239,8 +252,6 @@ export interface NativeBinding {
   setErrorFactory(factory: (errno: number, syscall: string, path?: string) => Error): void;
   /** The errno table the factory names errors from: index = errno, [name, strerror text]. */
   readonly errnos: ErrnoTable;
-  /** The error the addon would throw for `errno` in `syscall` (tests of the C++ path). */
-  makeSystemError(errno: number, syscall: string, path?: string): Error & SystemErrorFields;
 
   // pipes
   pipe2(flags: number): [number, number];
@@ -299,8 +310,6 @@ export interface NativeBinding {
    * and puts back every message held outside the kernel, trying for room for `deadlineMs`.
    */
   prepareExit(deadlineMs: number): { put: number; lost: number };
-  /** Messages waiting in the background put-back, process-wide. */
-  putBacksPending(): number;
   msgctlStat(msqid: number): MsqidDs;
   msgctlSet(msqid: number, fields: { uid?: number; gid?: number; mode?: number; qbytes?: number }): void;
   msgctlRemove(msqid: number): void;

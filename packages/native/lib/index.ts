@@ -16,6 +16,7 @@ export type {
   MsqidDs,
   NativeBinding,
   NativeConstants,
+  NativeTesting,
   SemidDs,
   SemInfo,
   SemOp,

@@ -34,7 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMapping(env, exports, constants);
   InitSysvSem(env, exports, constants);
   InitPosixSem(env, exports, constants);
-  exports.Set("makeSystemError", Napi::Function::New(env, MakeSystemError, "makeSystemError"));
+  exports.Get("testing").As<Napi::Object>().Set("makeSystemError", Napi::Function::New(env, MakeSystemError, "makeSystemError"));
   exports.Set("constants", constants);
   return exports;
 }

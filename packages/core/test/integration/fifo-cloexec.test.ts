@@ -17,7 +17,7 @@ import {
   warmUpThreads,
 } from '../../../../test/support/fs.js';
 
-const busyWaiters = () => native.waiterStats().threads - native.waiterStats().idle;
+const busyWaiters = () => native.testing.waiterStats().threads - native.testing.waiterStats().idle;
 
 let dir: TempDir;
 let restoreIdle: () => void;

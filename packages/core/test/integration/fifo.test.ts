@@ -46,7 +46,7 @@ afterEach(() => {
   dir.remove();
 });
 
-const busyWaiters = () => native.waiterStats().threads - native.waiterStats().idle;
+const busyWaiters = () => native.testing.waiterStats().threads - native.testing.waiterStats().idle;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function rejection(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
@@ -336,7 +336,7 @@ describe('pool isolation', () => {
       const open = i % 2 === 0 ? fifo.openReadable({ signal: ac.signal }) : fifo.openWritable({ signal: ac.signal });
       return { ac, settled: rejection(open) };
     });
-    await waitUntil(() => busyWaiters() === 16, { message: () => `16 busy waiter threads (${JSON.stringify(native.waiterStats())})` });
+    await waitUntil(() => busyWaiters() === 16, { message: () => `16 busy waiter threads (${JSON.stringify(native.testing.waiterStats())})` });
     // A blocking open on the libuv pool (4 threads) would starve fs here. (Not done in
     // process to show it: it would hang this test.) The waiter threads leave the pool free.
     const reads = Promise.all(Array.from({ length: 8 }, () => readFile(small, 'utf8')));

@@ -33,7 +33,7 @@ const outcome = (p: Promise<unknown>): Promise<unknown> =>
     (error: unknown) => error,
   );
 
-const noWaiters = () => waitUntil(() => native.waiterStats().threads === 0 && tasks.pending === 0, 'the waiter threads to exit');
+const noWaiters = () => waitUntil(() => native.testing.waiterStats().threads === 0 && tasks.pending === 0, 'the waiter threads to exit');
 
 describe('cancellation', () => {
   it('an aborted receive rejects with AbortError within 5 ms (median of 20)', async () => {
@@ -149,7 +149,7 @@ describe('cancellation', () => {
     const ac = new AbortController();
     setMaxListeners(100, ac.signal);
     const waits = Array.from({ length: 10 }, (_, i) => q.receive({ type: i + 1, signal: ac.signal }).catch((e: Error) => e));
-    await waitUntil(() => native.waiterStats().threads >= 10, '10 waiter threads');
+    await waitUntil(() => native.testing.waiterStats().threads >= 10, '10 waiter threads');
     expect(threadCount()).toBeGreaterThanOrEqual(baseline + 10);
     ac.abort();
     for (const e of await Promise.all(waits)) expect(e).toMatchObject({ name: 'AbortError' });
@@ -166,7 +166,7 @@ describe('the libuv pool stays free', () => {
     const ac = new AbortController();
     setMaxListeners(100, ac.signal);
     const waits = Array.from({ length: 64 }, (_, i) => qs[i % 8]!.receive({ signal: ac.signal }).catch((e: Error) => e));
-    await waitUntil(() => native.waiterStats().threads >= 64, '64 waiter threads');
+    await waitUntil(() => native.testing.waiterStats().threads >= 64, '64 waiter threads');
 
     // Eight concurrent reads need the pool's 4 threads: blocked waits there would hang them.
     const start = performance.now();

@@ -58,7 +58,7 @@ describe('misuse of the core API', () => {
   it('system errors have one builder: the one the addon calls, re-exported by core', () => {
     expect(systemError).toBe(nativeSystemError);
     for (let errno = 1; errno <= 300; errno++) {
-      const fromAddon = native.makeSystemError(errno, 'msgrcv', '/p');
+      const fromAddon = native.testing.makeSystemError(errno, 'msgrcv', '/p');
       const fromJs = systemError(errno, 'msgrcv', '/p');
       expect({ ...fromJs, message: fromJs.message }).toEqual({ ...fromAddon, message: fromAddon.message });
       expect(isSystemError(fromJs, fromAddon.code)).toBe(true);

@@ -26,7 +26,7 @@ beforeEach(() => {
 });
 afterEach(() => dir.remove());
 
-const busyWaiters = () => native.waiterStats().threads - native.waiterStats().idle;
+const busyWaiters = () => native.testing.waiterStats().threads - native.testing.waiterStats().idle;
 
 interface Final {
   errno: number;

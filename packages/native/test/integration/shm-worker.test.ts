@@ -29,7 +29,7 @@ it('terminating a worker with mappings and waits in flight unmaps and closes eve
       await exit;
       expect(errors).toEqual([]);
       await waitUntil(() => native.shmctlStat(shmid).nattch === 0, { message: "the worker's attachments to go" });
-      await waitUntil(() => native.waiterStats().threads === native.waiterStats().idle, { message: 'waiter threads to be idle' });
+      await waitUntil(() => native.testing.waiterStats().threads === native.testing.waiterStats().idle, { message: 'waiter threads to be idle' });
     }
     // The semaphore was only closed in the worker: here it still works.
     native.semPost(sem);

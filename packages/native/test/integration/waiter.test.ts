@@ -35,14 +35,14 @@ function startSleeper(): Sleeper {
   let resolve!: (v: { at: number; errno: number }) => void;
   const done = new Promise<{ at: number; errno: number }>((r) => (resolve = r));
   const id = tasks.start(
-    () => native.sleepUntilCancelled(),
+    () => native.testing.sleepUntilCancelled(),
     (final, errno) => final && resolve({ at: performance.now(), errno }),
   );
   return { id, done };
 }
 
 const busy = () => {
-  const s = native.waiterStats();
+  const s = native.testing.waiterStats();
   return s.threads - s.idle;
 };
 
@@ -70,35 +70,35 @@ describe('waiter tasks', () => {
   it('each waiting task has a thread of its own; after cancel every thread goes (/proc/self/task and waiterStats agree)', async () => {
     const base = await Baseline.take();
     const sleepers = Array.from({ length: 8 }, startSleeper);
-    await waitUntil(() => busy() === 8, { message: () => `8 busy waiter threads (${JSON.stringify(native.waiterStats())})` });
+    await waitUntil(() => busy() === 8, { message: () => `8 busy waiter threads (${JSON.stringify(native.testing.waiterStats())})` });
     expect(countThreads()).toBe(base.threads + 8);
     for (const s of sleepers) tasks.cancel(s.id);
     const results = await Promise.all(sleepers.map((s) => s.done));
     expect(results.every((r) => r.errno === 0)).toBe(true);
     expect(tasks.pending).toBe(0);
     await base.expectRestored();
-    expect(native.waiterStats()).toEqual({ threads: 0, idle: 0 });
+    expect(native.testing.waiterStats()).toEqual({ threads: 0, idle: 0 });
   });
 
   it('an idle thread is reused by the next task, then times out', async () => {
     const base = await Baseline.take();
-    native.setWaiterIdleMs(400);
+    native.testing.setWaiterIdleMs(400);
     try {
       const a = startSleeper();
       await waitUntil(() => busy() === 1);
       tasks.cancel(a.id);
       await a.done;
-      await waitUntil(() => native.waiterStats().idle === 1, { message: 'the thread to park' });
-      expect(native.waiterStats()).toEqual({ threads: 1, idle: 1 });
+      await waitUntil(() => native.testing.waiterStats().idle === 1, { message: 'the thread to park' });
+      expect(native.testing.waiterStats()).toEqual({ threads: 1, idle: 1 });
       expect(countThreads()).toBe(base.threads + 1);
       const b = startSleeper();
       await waitUntil(() => busy() === 1);
-      expect(native.waiterStats()).toEqual({ threads: 1, idle: 0 }); // the same thread, no new one
+      expect(native.testing.waiterStats()).toEqual({ threads: 1, idle: 0 }); // the same thread, no new one
       expect(countThreads()).toBe(base.threads + 1);
       tasks.cancel(b.id);
       await b.done;
     } finally {
-      native.setWaiterIdleMs(20);
+      native.testing.setWaiterIdleMs(20);
     }
     // The parked thread keeps the 400 ms it started waiting with, then exits.
     await base.expectRestored(3000);

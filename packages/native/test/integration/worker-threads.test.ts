@@ -40,7 +40,7 @@ async function startWorker(fifo: string): Promise<{ worker: Worker; messages: Ms
   expect(errors).toEqual([]);
   expect(messages[0]).toEqual({ roundTrip: `hello from worker ${fifo}` });
   // The worker's wait runs on a thread of the process-wide waiter pool.
-  await waitUntil(() => native.waiterStats().threads - native.waiterStats().idle === 1, { message: 'a busy waiter thread' });
+  await waitUntil(() => native.testing.waiterStats().threads - native.testing.waiterStats().idle === 1, { message: 'a busy waiter thread' });
   return { worker, messages, errors, exit };
 }
 
@@ -54,7 +54,7 @@ async function expectMainHealthy(): Promise<void> {
   closeSync(r);
   closeSync(w);
   await new Promise<void>((resolve) => {
-    const id = tasks.start(() => native.sleepUntilCancelled(), (final) => final && resolve());
+    const id = tasks.start(() => native.testing.sleepUntilCancelled(), (final) => final && resolve());
     tasks.cancel(id);
   });
 }
@@ -108,7 +108,7 @@ describe('the addon in worker_threads', () => {
       started.push({ w, pending, exit: new Promise<number>((r) => w.once('exit', r)) });
     }
     await Promise.all(started.map((s) => s.pending));
-    await waitUntil(() => native.waiterStats().threads - native.waiterStats().idle === 3, { message: '3 busy waiter threads' });
+    await waitUntil(() => native.testing.waiterStats().threads - native.testing.waiterStats().idle === 3, { message: '3 busy waiter threads' });
     await Promise.all(started.map((s) => s.w.terminate()));
     expect(await Promise.all(started.map((s) => s.exit))).toEqual([1, 1, 1]);
     await expectMainHealthy();

@@ -59,7 +59,7 @@ describe('system error shape', () => {
   it('names every errno 1..133 and shapes its error (exhaustive)', () => {
     const descriptions = new Set<string>();
     for (let errno = 1; errno <= 133; errno++) {
-      const err = native.makeSystemError(errno, 'msgrcv');
+      const err = native.testing.makeSystemError(errno, 'msgrcv');
       descriptions.add(expectShape(err, errno, 'msgrcv'));
     }
     // A description per errno, not one generic text (41 and 58 share "unknown error N" form).
@@ -78,7 +78,7 @@ describe('system error shape', () => {
       [125, 'ECANCELED', 'operation canceled'],
     ];
     for (const [errno, code, description] of cases) {
-      const err = native.makeSystemError(errno, 'open', '/x');
+      const err = native.testing.makeSystemError(errno, 'open', '/x');
       expect(err.code).toBe(code);
       expect(err.message).toBe(`${code}: ${description}, open '/x'`);
     }
@@ -92,10 +92,10 @@ describe('system error shape', () => {
     );
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 133 }), syscall, path, (errno, sc, p) => {
-        const err = p === undefined ? native.makeSystemError(errno, sc) : native.makeSystemError(errno, sc, p);
+        const err = p === undefined ? native.testing.makeSystemError(errno, sc) : native.testing.makeSystemError(errno, sc, p);
         expectShape(err, errno, sc, p);
         // Same errno, same description, whatever the call and path.
-        const plain = native.makeSystemError(errno, 'x').message;
+        const plain = native.testing.makeSystemError(errno, 'x').message;
         expect(err.message.startsWith(plain.slice(0, plain.length - ', x'.length))).toBe(true);
       }),
       { numRuns: 300 },
@@ -105,7 +105,7 @@ describe('system error shape', () => {
   it('beyond 133: numbers without a name are UNKNOWN, still shaped', () => {
     fc.assert(
       fc.property(fc.integer({ min: 134, max: 4095 }), (errno) => {
-        const err = native.makeSystemError(errno, 'open');
+        const err = native.testing.makeSystemError(errno, 'open');
         expect(err.errno).toBe(errno);
         expect(err.code).toBe('UNKNOWN');
         expect(err.message).toMatch(/^UNKNOWN: [a-z].*, open$/);

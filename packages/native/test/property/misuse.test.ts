@@ -75,10 +75,10 @@ const TABLE: Record<string, Param[]> = {
   setErrorFactory: [], // likewise
   cancel: [int('id', () => 0x7ffffffe, range(1, 0x7fffffff))],
   setRef: [int('id', () => 0x7ffffffe, range(1, 0x7fffffff)), bool('ref')],
-  waiterStats: [],
-  setWaiterIdleMs: [int('ms', () => 2000, range(0, 3_600_000))],
-  sleepUntilCancelled: [],
-  makeSystemError: [int('errno', () => 2, range(1, 4095)), path('syscall', () => 'open'), path('path', () => '/x', true)],
+  'testing.waiterStats': [],
+  'testing.setWaiterIdleMs': [int('ms', () => 2000, range(0, 3_600_000))],
+  'testing.sleepUntilCancelled': [],
+  'testing.makeSystemError': [int('errno', () => 2, range(1, 4095)), path('syscall', () => 'open'), path('path', () => '/x', true)],
   pipe2: [int('flags', () => C.O_CLOEXEC, mask(0, INT32_MAX, C.O_CLOEXEC | C.O_NONBLOCK | C.O_DIRECT))],
   getPipeSize: [fd()],
   setPipeSize: [fd(), int('size', () => 65536, range(1, INT32_MAX))],
@@ -110,7 +110,7 @@ const TABLE: Record<string, Param[]> = {
   msgPutBackStart: [msqid(), bytes('records', () => record(1, 'x')), int('count', () => 1, range(0, 2 ** 32 - 1))],
   msgBacklog: [msqid(), bytes('records', () => record(1, 'x')), int('count', () => 1, range(0, 2 ** 32 - 1))],
   prepareExit: [int('deadlineMs', () => 0, range(0, 60000))],
-  putBacksPending: [],
+  'testing.putBacksPending': [],
   msgctlStat: [msqid()],
   msgctlSet: [msqid(), { name: 'fields', kind: 'fields', valid: () => ({ mode: 0o600 }) }],
   msgctlRemove: [msqid()],
@@ -216,6 +216,12 @@ function valuesExpected(value: unknown): Expected | undefined {
   return undefined;
 }
 
+/** A function of the binding by name: 'msgsnd', or 'testing.waiterStats' for a test hook. */
+function nativeFn(name: string): (...a: unknown[]) => unknown {
+  const [ns, fn] = name.startsWith('testing.') ? [native.testing, name.slice(8)] : [native, name];
+  return (ns as unknown as Record<string, (...a: unknown[]) => unknown>)[fn]!.bind(ns);
+}
+
 /** One record in msgsndRecords' layout: [u32 length][u32 0][f64 type][data][pad to 8]. */
 function record(type: number, data: string): Buffer {
   const d = Buffer.from(data);
@@ -265,7 +271,7 @@ function expectedFor(p: Param, value: unknown): Expected | undefined {
 }
 
 function call(fn: string, args: unknown[]): unknown {
-  return (native as unknown as Record<string, (...a: unknown[]) => unknown>)[fn]!(...args);
+  return nativeFn(fn)(...args);
 }
 
 /** Calls `fn` with `args` and checks the throw: class, code, the argument's name, and no side effect. */
@@ -319,7 +325,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  native.setWaiterIdleMs(2000); // in case a broken validation let a value through
+  native.testing.setWaiterIdleMs(2000); // in case a broken validation let a value through
   if (qid !== undefined) native.msgctlRemove(qid);
   if (shmMap) native.shmdt(shmMap.handle);
   if (shmid !== undefined) native.shmctlRemove(shmid);
@@ -335,7 +341,10 @@ afterAll(() => {
 
 describe('misuse of the native binding', () => {
   it('the table covers every exported function', () => {
-    const exported = Object.keys(native).filter((k) => typeof (native as unknown as Record<string, unknown>)[k] === 'function');
+    const exported = [
+      ...Object.keys(native).filter((k) => typeof (native as unknown as Record<string, unknown>)[k] === 'function'),
+      ...Object.keys(native.testing).filter((k) => typeof (native.testing as unknown as Record<string, unknown>)[k] === 'function').map((k) => `testing.${k}`),
+    ];
     expect(exported.sort()).toEqual(Object.keys(TABLE).sort());
   });
 
@@ -345,7 +354,7 @@ describe('misuse of the native binding', () => {
 
   it('setErrorFactory(non-function) is a TypeError, and leaves the installed factory in place', () => {
     for (const v of [undefined, null, 1, 'f', {}]) expectMisuse('setErrorFactory', [v], TYPE, 'factory');
-    expect(native.makeSystemError(2, 'open', '/x')).toMatchObject({ code: 'ENOENT', message: "ENOENT: no such file or directory, open '/x'" });
+    expect(native.testing.makeSystemError(2, 'open', '/x')).toMatchObject({ code: 'ENOENT', message: "ENOENT: no such file or directory, open '/x'" });
   });
 
   it('table: wrong types, non-integers, out-of-range values and bad flags', () => {
@@ -392,7 +401,7 @@ describe('misuse of the native binding', () => {
       ['msgsndRecords', [0x7ffffff0, record(0, 'x'), 1], RANGE, 'type'],
       ['msgsndRecords', [0x7ffffff0, record(1, 'x'), 2], RANGE, 'count'],
       ['msgsndRecords', [0x7ffffff0, Buffer.alloc(8), 1], RANGE, 'count'],
-      ['makeSystemError', [0, 'open'], RANGE, 'errno'],
+      ['testing.makeSystemError', [0, 'open'], RANGE, 'errno'],
       ['shmget', [0x7ffe1234, 4096, C.SHM_HUGETLB | (22 << 26)], RANGE, 'flags'], // 4 MB: neither 2 MB nor 1 GB
       ['shmget', [0x7ffe1234, 2 << 20, C.IPC_CREAT | C.SHM_HUGETLB | C.SHM_NORESERVE | 0o600], RANGE, 'flags'], // a SIGBUS trap
       ['shmat', [0x7ffffff0, C.IPC_CREAT], RANGE, 'flags'],
@@ -413,7 +422,7 @@ describe('misuse of the native binding', () => {
       ['semopStart', [0x7ffffff0, [{ num: 0, op: -1, flags: 0 }], -1], RANGE, 'timeoutMs'],
       ['semOpen', [absentName, C.O_TRUNC, 0o600, 0], RANGE, 'flags'],
       ['semOpen', [absentName, C.O_CREAT, 0o600, 2 ** 31], RANGE, 'value'],
-      ['makeSystemError', [4096, 'open'], RANGE, 'errno'],
+      ['testing.makeSystemError', [4096, 'open'], RANGE, 'errno'],
     ];
     for (const [fn, args, want, name] of cases) expectMisuse(fn, args, want, name);
   });

@@ -22,7 +22,7 @@ import {
 } from '../../../../test/support/fs.js';
 
 const coreFixture = (name: string) => fileURLToPath(new URL(`../../../core/test/fixtures/${name}`, import.meta.url));
-const busyWaiters = () => native.waiterStats().threads - native.waiterStats().idle;
+const busyWaiters = () => native.testing.waiterStats().threads - native.testing.waiterStats().idle;
 
 let dir: TempDir;
 let restoreIdle: () => void;

@@ -220,11 +220,11 @@ describe('messages()', () => {
 
   it('64 waiting subscriptions leave the libuv pool free; unsubscribed, their threads are gone', async () => {
     await fsp.readFile(new URL(import.meta.url)); // the pool's threads exist before the count
-    await waitUntil(() => native.waiterStats().threads === 0, 'idle waiter threads to exit');
+    await waitUntil(() => native.testing.waiterStats().threads === 0, 'idle waiter threads to exit');
     const baseline = threadCount();
     const qs = Array.from({ length: 4 }, () => queues.create());
     const subs = Array.from({ length: 64 }, (_, i) => messages(qs[i % 4]!, { type: 1 + (i % 16) }).subscribe());
-    await waitUntil(() => native.waiterStats().threads >= 64, '64 waiter threads');
+    await waitUntil(() => native.testing.waiterStats().threads >= 64, '64 waiter threads');
 
     const start = performance.now();
     const ac = new AbortController();
@@ -235,7 +235,7 @@ describe('messages()', () => {
 
     for (const s of subs) s.unsubscribe();
     await noTasks();
-    await waitUntil(() => native.waiterStats().threads === 0, 'the waiter threads to exit');
+    await waitUntil(() => native.testing.waiterStats().threads === 0, 'the waiter threads to exit');
     await waitUntil(() => threadCount() === baseline, `the thread count to return to ${baseline}`);
   });
 });
