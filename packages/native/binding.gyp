@@ -12,6 +12,7 @@
         "src/sysv_ipc.cc",
         "src/sysv_msg.cc",
         "src/putback.cc",
+        "src/streaming.cc",
         "src/handles.cc",
         "src/mapping.cc",
         "src/sysv_shm.cc",

@@ -20,6 +20,7 @@
 #include "families.h"
 #include "putback.h"
 #include "records.h"
+#include "streaming.h"
 #include "sysv_ipc.h"
 #include "waiter.h"
 
@@ -191,56 +192,30 @@ Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
 
 // ---- waiting receives and sends ----
 
-class ReceiverTask : public Task {
+class ReceiverTask : public StreamingTask {
  public:
   static constexpr std::chrono::milliseconds kRemovalCheck{200};
 
   ReceiverTask(int qid, size_t max_size, long type, int flags, uint32_t batch, double credit, bool once)
-      : qid_(qid), max_size_(max_size), type_(type), flags_(flags), batch_(batch), once_(once) {
-    AddCreditLocked(credit);
-  }
-
-  // Main thread. `n` more messages may be taken out of the kernel (Infinity: no limit).
-  void AddCredit(double n) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      AddCreditLocked(n);
-    }
-    cv_.notify_one();
-  }
-
-  // Records taken from the kernel for an environment that went away before it could take
-  // them go back to the queue (at its back) rather than vanish.
-  void Abandon() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    Orphan(qid_, outbox_.data, outbox_.len, out_count_);
-    outbox_.len = 0;
-    out_count_ = 0;
-  }
+      : StreamingTask(credit), qid_(qid), max_size_(max_size), type_(type), flags_(flags), batch_(batch), once_(once) {}
 
   void Execute() override {
     // No message is larger than msgmax: a larger maxSize would only reserve memory.
     max_size_ = std::min(max_size_, KernelMsgmax());
-    ByteBuf building;
     int err = 0;
     while (err == 0) {
-      uint64_t limit = 0;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        // Out of credit (a paused stream, a busy subscriber) the thread is not in msgrcv and
-        // would not learn of the queue's removal: look every kRemovalCheck instead.
-        if (cv_.wait_for(lock, kRemovalCheck, [&] { return credit_ > 0 || Cancelled(); })) {
-          if (Cancelled()) break;
-          limit = std::min<uint64_t>(credit_, batch_);
-        }
-      }
+      // Out of credit (a paused stream, a busy subscriber) the thread is not in msgrcv and
+      // would not learn of the queue's removal: look every kRemovalCheck instead.
+      int64_t limit = AwaitCredit(kRemovalCheck);
+      if (limit < 0) break;
       if (limit == 0) {
         struct msqid_ds ds;
         if (msgctl(qid_, IPC_STAT, &ds) < 0 && (errno == EIDRM || errno == EINVAL)) err = EIDRM;
         continue;
       }
+      uint64_t most = std::min<uint64_t>(uint64_t(limit), batch_);
       // One blocking receive; EINTR means a cancel (or a stray signal: receive again).
-      if (!ReceiveRecord(building, qid_, max_size_, type_, flags_)) {
+      if (!ReceiveRecord(building_, qid_, max_size_, type_, flags_)) {
         if (errno == EINTR) continue;
         err = errno;
         break;
@@ -248,93 +223,27 @@ class ReceiverTask : public Task {
       uint32_t count = 1;
       // Then what is already queued. A failure here (ENOMSG, or EIDRM / E2BIG that the next
       // blocking receive will report) only ends the batch.
-      while (count < limit && !Cancelled() && ReceiveRecord(building, qid_, max_size_, type_, flags_ | IPC_NOWAIT)) {
+      while (count < most && !Cancelled() && ReceiveRecord(building_, qid_, max_size_, type_, flags_ | IPC_NOWAIT)) {
         count++;
       }
-      Publish(building, count);
+      Publish(building_, count);
       if (once_) break;
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    err_ = err;
+    Finish(err);
   }
 
-  void Deliver(Napi::Env env, Napi::Function dispatch, bool final) override {
-    ByteBuf out;
-    uint32_t count;
-    int err;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      out.Swap(outbox_);
-      count = out_count_;
-      out_count_ = 0;
-      // Ended by a cancel (even one before the thread started): ECANCELED, as every waiter task.
-      err = err_ == 0 && Cancelled() ? ECANCELED : err_;
-    }
-    if (count == 0 && !final) return;
-    Napi::Value data = env.Undefined();
-    if (count > 0) {
-      size_t len = out.len;
-      if (out.cap > len + (64u << 10)) {  // room reserved for messages that never came
-        void* p = std::realloc(out.data, len);
-        if (p != nullptr) {
-          out.data = static_cast<uint8_t*>(p);
-          out.cap = len;
-        }
-      }
-    }
-    uint8_t* records = out.data;
-    size_t len = out.len;
-    try {
-      if (count > 0) {
-        data = Napi::Buffer<uint8_t>::New(env, records, len, [](Napi::Env, uint8_t* p) { std::free(p); });
-        out.Release();  // the Buffer owns the records now
-      }
-      dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, final),
-                     Napi::Number::New(env, final ? err : 0), data, Napi::Number::New(env, count)});
-    } catch (...) {
-      // JS cannot run any more (environment teardown): the records, still alive until the
-      // Buffer's finalizer, go back to the queue. Had termination stopped a handler midway,
-      // the messages it already saw go back too: at least once for a dying worker, never lost.
-      Orphan(qid_, records, len, count);
-    }
-  }
+ protected:
+  // Records that never reached JS go back into the queue (the one put-back, putback.h).
+  void Release(const uint8_t* records, size_t len, uint32_t count) override { Orphan(qid_, records, len, count); }
 
  private:
-  void AddCreditLocked(double n) {
-    if (n >= 1.8e19) credit_ = UINT64_MAX;
-    else if (credit_ != UINT64_MAX) credit_ = uint64_t(n) > UINT64_MAX - 1 - credit_ ? UINT64_MAX - 1 : credit_ + uint64_t(n);
-  }
-
-  // Waiter thread: moves a finished batch to the outbox and schedules delivery.
-  void Publish(ByteBuf& building, uint32_t count) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (credit_ != UINT64_MAX) credit_ -= std::min<uint64_t>(credit_, count);
-      if (outbox_.len == 0) {
-        outbox_.Swap(building);
-      } else if (outbox_.Reserve(building.len)) {
-        std::memcpy(outbox_.data + outbox_.len, building.data, building.len);
-        outbox_.len += building.len;
-      } else {
-        std::abort();  // out of memory while holding received messages: nothing sane is left
-      }
-      out_count_ += count;
-    }
-    building.len = 0;
-    Post();
-  }
-
   const int qid_;
   size_t max_size_;  // waiter thread after construction
   const long type_;
   const int flags_;
   const uint32_t batch_;
   const bool once_;
-  // Guarded by mu_.
-  uint64_t credit_ = 0;
-  ByteBuf outbox_;
-  uint32_t out_count_ = 0;
-  int err_ = 0;
+  ByteBuf building_;  // waiter thread
 };
 
 // msgrcvStart(qid, maxSize, type, flags, batch, credit, once) -> task id.

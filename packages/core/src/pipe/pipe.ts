@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 
 import { native } from '@rxipc/native';
 
-import { outOfRange } from '../errors.js';
+import { invalidArgType, outOfRange } from '../errors.js';
 import { validateBoolean, validateInteger, validateOptions } from '../validate.js';
 
 const { O_CLOEXEC, O_DIRECT, O_ACCMODE, O_RDONLY, O_WRONLY, PIPE_BUF } = native.constants;
@@ -159,6 +159,12 @@ export class PipeWritable extends Socket {
   override write(buffer: Uint8Array | string, cb?: (err?: Error | null) => void): boolean;
   override write(str: Uint8Array | string, encoding?: BufferEncoding, cb?: (err?: Error | null) => void): boolean;
   override write(chunk: unknown, ...rest: unknown[]): boolean {
+    // Node formats a bad encoding argument into its message itself, which fails uncoded on
+    // a detached view: say what it must be first.
+    const enc = rest[0];
+    if (enc !== undefined && enc !== null && typeof enc !== 'string' && typeof enc !== 'function') {
+      throw invalidArgType('encoding', 'of type string', enc);
+    }
     const c = chunk instanceof Uint8Array && chunk.byteLength === 0 ? EMPTY : chunk;
     return (Socket.prototype.write as (...a: unknown[]) => boolean).call(this, c, ...rest);
   }
