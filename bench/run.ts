@@ -119,7 +119,7 @@ function buildC(): string {
   const bin = join(outDir, 'bin');
   mkdirSync(bin, { recursive: true });
   for (const name of ['pipebench', 'msgqbench']) {
-    const args = ['-O2', '-Wall', '-Wextra', '-o', join(bin, name), join(benchDir, 'c', `${name}.c`)];
+    const args = ['-O2', '-Wall', '-Wextra', '-pthread', '-o', join(bin, name), join(benchDir, 'c', `${name}.c`)];
     const r = spawnSync('cc', args, { stdio: 'inherit' });
     if (r.error || r.status !== 0) throw new Error(`cc ${args.join(' ')} failed${r.error ? `: ${r.error.message}` : ''}`);
   }

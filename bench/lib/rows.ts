@@ -42,7 +42,7 @@ const RTT = 64;
 const cPipe = (kind: 'pipe' | 'fifo', mode: 'thr' | 'lat') => (a: CArgs) => [
   `pair-${mode}`, '-k', kind, '-s', String(a.size), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity, '-d', a.dir,
 ];
-const cMsg = (mode: 'thr' | 'lat') => (a: CArgs) => [
+const cMsg = (mode: 'thr' | 'lat' | 'model') => (a: CArgs) => [
   `pair-${mode}`, '-q', String(a.qid), '-s', String(a.size), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity,
 ];
 
@@ -117,6 +117,10 @@ const msgThr: Row[] = MSG_SIZES.flatMap((size) => {
 
 const msgRtt: Row[] = [
   { key: 'c.msg.rtt', who: 'c', label: 'C ↔ C, types 1/2 on one queue', run: { c: 'msgqbench', args: cMsg('lat') } },
+  {
+    key: 'c.msg.rtt.model', who: 'c', label: 'C model of the design (waiter thread + eventfd + epoll) ↔ C ponger',
+    run: { c: 'msgqbench', args: cMsg('model') }, refC: 'c.msg.rtt',
+  },
   {
     key: 'rxipc.msg.rtt', who: 'rxipc', label: 'rxipc ↔ rxipc, messages() + trySend()', run: { node: 'rxipc.msg.rtt' }, refC: 'c.msg.rtt',
     targets: [{ vs: 'c', factor: 2, plusUs: 10 }],
