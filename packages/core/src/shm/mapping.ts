@@ -161,7 +161,7 @@ export abstract class SharedMapping extends (EventEmitter as new () => TypedEmit
     const m = this.#live();
     if (!m.writable) throw readOnlyError(this.#hooks.what);
     if (offset + bytes.length > this.size) throw outOfRange('offset + data.length', `<= ${this.size} (the size)`, offset + bytes.length);
-    this.#buffer!.set(bytes, offset);
+    if (bytes.length > 0) this.#buffer!.set(bytes, offset); // (a view of a detached buffer is empty, and set() would throw)
   }
 
   /**
@@ -193,7 +193,7 @@ export abstract class SharedMapping extends (EventEmitter as new () => TypedEmit
     const words = this.#words!;
     const seq = beginWrite(words, offset);
     Atomics.store(words, (offset >> 2) + 1, bytes.length);
-    this.#buffer!.set(bytes, offset + RECORD_HEADER);
+    if (bytes.length > 0) this.#buffer!.set(bytes, offset + RECORD_HEADER);
     const done = endWrite(words, offset, seq);
     native.futexWake(m.handle, offset, 0x7fffffff);
     return done;
