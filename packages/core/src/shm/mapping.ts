@@ -55,6 +55,31 @@ const { EAGAIN } = osConstants.errno;
 
 const lives = new WeakMap<SharedMapping, Lifecycle>();
 
+/**
+ * What an object dropped without close() still holds, released when it is garbage-collected:
+ * a read-only mapping (it has no ArrayBuffer, hence no native finalizer; a writable one is
+ * unmapped by its ArrayBuffer's finalizer) and what `release` frees (a POSIX object's fd).
+ * Never references the object itself.
+ */
+interface Held {
+  handle: number | undefined;
+  readonly unmap: (handle: number) => void;
+  release: (() => void) | undefined;
+}
+
+const dropped = new FinalizationRegistry<Held>((held) => {
+  try {
+    if (held.handle !== undefined) held.unmap(held.handle);
+  } catch {
+    /* unmapped already */
+  }
+  try {
+    held.release?.();
+  } catch {
+    /* released already */
+  }
+});
+
 /** The lifecycle of a shared-memory object (for its subclass's kernel calls). */
 export function mappingLife(m: SharedMapping): Lifecycle {
   return lives.get(m)!;
@@ -81,6 +106,7 @@ export abstract class SharedMapping extends (EventEmitter as new () => TypedEmit
   #words: Int32Array | undefined;
   readonly #hooks: MappingHooks;
   readonly #life: Lifecycle;
+  readonly #held: Held;
 
   protected constructor(mapped: Mapped, hooks: MappingHooks) {
     super();
@@ -92,12 +118,16 @@ export abstract class SharedMapping extends (EventEmitter as new () => TypedEmit
       this.#buffer = Buffer.from(mapped.buffer);
       this.#words = new Int32Array(mapped.buffer, 0, mapped.length >>> 2);
     }
+    this.#held = { handle: mapped.writable ? undefined : mapped.handle, unmap: hooks.unmap, release: hooks.release };
+    dropped.register(this, this.#held, this);
     this.#life = new Lifecycle({
       what: hooks.what,
       exists: () => hooks.exists(),
       onRemoved: () => this.emit('removed'),
       onClosed: () => {
         this.detach();
+        this.#held.release = undefined;
+        dropped.unregister(this);
         hooks.release?.();
         this.emit('close');
       },
@@ -271,6 +301,7 @@ export abstract class SharedMapping extends (EventEmitter as new () => TypedEmit
     this.#mapped = undefined;
     this.#buffer = undefined;
     this.#words = undefined;
+    this.#held.handle = undefined;
     this.#hooks.unmap(m.handle);
   }
 

@@ -118,7 +118,13 @@ export class SharedMemory extends SharedMapping {
       return new SharedMemory(id, key, readOnly);
     } catch (err) {
       // A private segment made here that cannot be attached is nobody's: remove it.
-      if (create && (key === IPC_PRIVATE || exclusive)) native.shmctlRemove(id);
+      if (create && (key === IPC_PRIVATE || exclusive)) {
+        try {
+          native.shmctlRemove(id);
+        } catch {
+          /* the attach error is the one to report */
+        }
+      }
       throw err;
     }
   }

@@ -365,6 +365,23 @@ describe('PosixSharedMemory', () => {
   });
 });
 
+describe('garbage collection', () => {
+  it('an object dropped without close() gives back its read-only mapping and its fd (in a child)', async () => {
+    const shm = segment();
+    const name = shmName();
+    objects.push(PosixSharedMemory.open(name, { size: 4096, create: true }));
+    const g = spawn(process.execPath, ['--expose-gc', CHILD, 'gc', String(shm.id), name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    trackChild(g);
+    let out = '';
+    let err = '';
+    g.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    g.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise((r) => g.on('close', r));
+    expect(code, err).toBe(0);
+    expect(JSON.parse(out.trim())).toEqual({ before: { sysv: 1, posix: 1, fds: 1 }, after: { sysv: 0, posix: 0, fds: 0 } });
+  });
+});
+
 describe('seqlock records', () => {
   it('publish / snapshot / waitForChange in one process; bounds and alignment', async () => {
     const shm = segment(64);
