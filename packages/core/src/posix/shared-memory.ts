@@ -89,6 +89,14 @@ export class PosixSharedMemory extends SharedMapping {
       return new PosixSharedMemory(name, fd, have, readOnly);
     } catch (err) {
       closeSync(fd);
+      if (create && exclusive) {
+        // Made here and unusable: nobody else can have it yet.
+        try {
+          native.shmUnlink(name);
+        } catch {
+          /* the first error is the one to report */
+        }
+      }
       throw err;
     }
   }
