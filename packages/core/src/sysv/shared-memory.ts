@@ -212,6 +212,7 @@ export class SharedMemory extends SharedMapping {
    * shmctl(IPC_RMID): marks the segment for removal. The key is free at once (a new open of
    * it makes a new segment or fails with ENOENT); the memory stays usable through every
    * existing attachment, this one included, and goes with the last detach. Emits 'removed'.
+   * Pending `waitForChange` calls go on waiting: the memory they watch is still there.
    *
    * @example
    * shm.remove();
