@@ -52,6 +52,16 @@ export function closedError(what: string): Error & { code: string } {
   return withCode(new Error(`${what} is closed`), 'ERR_RXIPC_CLOSED');
 }
 
+/** The error for reading or writing shared memory after its `detach()`. */
+export function detachedError(what: string): Error & { code: string } {
+  return withCode(new Error(`${what} is detached: its memory is no longer mapped in this process`), 'ERR_RXIPC_DETACHED');
+}
+
+/** The error for writing through a read-only attachment (a JS write there would be a SIGSEGV). */
+export function readOnlyError(what: string): Error & { code: string } {
+  return withCode(new Error(`${what} is attached read-only: it has no writable buffer`), 'ERR_RXIPC_READ_ONLY');
+}
+
 /** A path that exists but is not a FIFO. */
 export function notFifoError(path: string, kind: string): Error & { code: string; path: string } {
   const err = withCode(new Error(`'${path}' is not a FIFO (it is ${kind})`), 'ERR_RXIPC_NOT_FIFO');

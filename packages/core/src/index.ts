@@ -57,3 +57,21 @@ export {
   type MessageReadStreamOptions,
   type MessageWriteStreamOptions,
 } from './streams/message-streams.js';
+
+// Shared memory: System V segments and POSIX objects, with seqlock records for change feeds
+export {
+  SharedMemory,
+  type SharedMemoryFromIdOptions,
+  type SharedMemoryLimits,
+  type SharedMemoryOpenOptions,
+  type SharedMemorySetOptions,
+  type SharedMemoryStat,
+  type SharedMemoryUsage,
+} from './sysv/shared-memory.js';
+export {
+  PosixSharedMemory,
+  type PosixSharedMemoryOpenOptions,
+  type PosixSharedMemorySetOptions,
+  type PosixSharedMemoryStat,
+} from './posix/shared-memory.js';
+export type { RecordSnapshot, SharedMemoryEvents, WaitForChangeOptions } from './shm/mapping.js';
