@@ -138,10 +138,10 @@ export function runOps(id: number, life: Lifecycle, ops: readonly ValidOp[], opt
     if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
     const semops = toSemOps(ops);
     if (life.call(() => native.semop(id, semops), 'semop')) return Promise.resolve();
-    // Would wait, and the call must not: what the kernel says to IPC_NOWAIT. (An op() whose
-    // own ops carry `nowait` goes to the waiter: the kernel decides whether the op that would
-    // block is one of those.)
-    if (opts.nowait) return Promise.reject(systemError(EAGAIN, 'semop'));
+    // Would wait, and the call must not (or every op says IPC_NOWAIT): what the kernel says.
+    // (An op() where only some ops carry `nowait` goes to the waiter: the kernel decides
+    // whether the op that would block is one of those.)
+    if (opts.nowait || semops.every((o) => o.flags & IPC_NOWAIT)) return Promise.reject(systemError(EAGAIN, 'semop'));
     return waitOps(id, life, semops, opts.timeout, opts.signal);
   } catch (err) {
     return Promise.reject(err as Error);
