@@ -1,5 +1,5 @@
 import { SemaphoreSet } from '@rxipc/core';
-import { validateBoolean, validateFunction, validateInstance, validateInteger, validateOptions } from '@rxipc/core/internal';
+import { validateBoolean, validateFunction, validateInstance, validateInteger, validateOptions, withCode } from '@rxipc/core/internal';
 import { from, Observable, type ObservableInput, type OperatorFunction, type Subscription } from 'rxjs';
 
 /**
@@ -26,7 +26,8 @@ export interface WithSemaphoreOptions {
  * With a binary semaphore (value 1) this is a lock across processes; with a value of N, at
  * most N inner works run at once, system-wide. Completes when the source and every inner
  * work have completed. Arguments are validated at the call (TypeError / RangeError);
- * failures of the set (EIDRM, ERR_RXIPC_CLOSED) are error notifications.
+ * failures of the set (EIDRM, ERR_RXIPC_CLOSED) are error notifications, and so is a
+ * `project` result that is not an ObservableInput (ERR_INVALID_RETURN_VALUE).
  *
  * @example
  * jobs$.pipe(withSemaphore(sem, 0, (job) => runJob(job))).subscribe(console.log);
@@ -117,7 +118,8 @@ export function withSemaphore<T, R>(
                 complete: () => end(),
               });
             } catch (err) {
-              end(err); // not an ObservableInput
+              // Not an ObservableInput: RxJS's TypeError, given Node's code for it.
+              end(withCode(new TypeError(`withSemaphore: project must return an ObservableInput (${(err as Error).message})`), 'ERR_INVALID_RETURN_VALUE'));
               return;
             }
             if (ended) sub.unsubscribe();

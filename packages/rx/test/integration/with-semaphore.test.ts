@@ -51,6 +51,8 @@ describe('withSemaphore()', () => {
       ),
     ).rejects.toBe(boom);
     expect(s.get(0)).toBe(1);
+    await expect(lastValueFrom(from([1]).pipe(withSemaphore(s, 0, () => 3 as never)))).rejects.toMatchObject({ code: 'ERR_INVALID_RETURN_VALUE' });
+    expect(s.get(0)).toBe(1);
   });
 
   it('releases on unsubscribe while held; gives up a wait on unsubscribe without taking anything', async () => {
