@@ -6,9 +6,10 @@ import type { CaseContext, CaseFn } from './lib/context.js';
 import { totalSeconds } from './lib/context.js';
 import { msgCases } from './lib/msg-cases.js';
 import { killChildren } from './lib/proc.js';
+import { semCases } from './lib/sem-cases.js';
 import { streamCases } from './lib/stream-cases.js';
 
-const cases: Record<string, CaseFn> = { ...streamCases, ...msgCases };
+const cases: Record<string, CaseFn> = { ...streamCases, ...msgCases, ...semCases };
 
 function fail(message: string): never {
   killChildren();

@@ -7,6 +7,7 @@ import { Fifo, MessageQueue, readableFromFd, writableFromFd } from '@rxipc/core'
 import { messages } from '@rxipc/rx';
 
 import { nodeFifoReader, nodeFifoWriter } from './lib/node-fifo.js';
+import { semPong } from './lib/sem-cases.js';
 import { writeFor } from './lib/write-for.js';
 
 import type { Readable, Writable } from 'node:stream';
@@ -21,6 +22,7 @@ const { positionals, values } = parseArgs({
     size: { type: 'string' },
     seconds: { type: 'string' },
     qid: { type: 'string' },
+    semid: { type: 'string' },
   },
 });
 const role = positionals[0];
@@ -84,6 +86,9 @@ async function main(): Promise<void> {
       });
       break;
     }
+    case 'sem-pong':
+      await semPong(num(values.semid, 'semid'));
+      break;
     default:
       throw new Error(`unknown peer role '${role}'`);
   }

@@ -1,8 +1,8 @@
 // Every row the benchmark can print: what it measures, how it is run, what it is compared
 // with, and the target the issue set for it (targets are defined at the `same` placement).
 
-export type Family = 'pipe' | 'fifo' | 'msg';
-export type TableId = 'stream.thr' | 'stream.rtt' | 'msg.thr' | 'msg.rtt';
+export type Family = 'pipe' | 'fifo' | 'msg' | 'sem';
+export type TableId = 'stream.thr' | 'stream.rtt' | 'msg.thr' | 'msg.rtt' | 'sem.rtt';
 export type Who = 'rxipc' | 'node' | 'c';
 
 /** Throughput: value / reference >= ratio. Round trip: value <= factor * C + plusUs. */
@@ -17,6 +17,7 @@ export interface CArgs {
   affinity: string;
   dir: string;
   qid: number | undefined;
+  semid: number | undefined;
 }
 
 export interface Row {
@@ -27,8 +28,10 @@ export interface Row {
   /** What is measured, as printed. */
   label: string;
   size: number;
-  run: { c: 'pipebench' | 'msgqbench'; args: (a: CArgs) => string[] } | { node: string };
+  run: { c: 'pipebench' | 'msgqbench' | 'sembench'; args: (a: CArgs) => string[] } | { node: string };
   needsQueue?: boolean;
+  /** A semaphore set of 3 (IPC_PRIVATE, all 0), made and removed by the orchestrator. */
+  needsSem?: boolean;
   /** Keys of the rows this one is compared with. */
   refC?: string;
   refNode?: string;
@@ -124,13 +127,22 @@ const msgRtt: Row[] = [
   { key: 'rxipc.msg.rtt.cpong', who: 'rxipc', label: 'rxipc ↔ C ponger (one rxipc side)', run: { node: 'rxipc.msg.rtt.cpong' }, refC: 'c.msg.rtt' },
 ].map((r) => ({ ...r, table: 'msg.rtt' as const, family: 'msg' as const, size: RTT, needsQueue: true }) as Row);
 
-export const ROWS: Row[] = [...streamThr, ...streamRtt, ...msgThr, ...msgRtt];
+const cSem = (a: CArgs) => ['pair-lat', '-m', String(a.semid), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity];
+
+const semRtt: Row[] = [
+  { key: 'c.sem.rtt', who: 'c', label: 'C ↔ C, semop ping-pong on two semaphores (fork)', run: { c: 'sembench', args: cSem } },
+  { key: 'rxipc.sem.rtt', who: 'rxipc', label: 'rxipc ↔ rxipc, release() + await acquire()', run: { node: 'rxipc.sem.rtt' }, refC: 'c.sem.rtt' },
+  { key: 'rxipc.sem.rtt.cpong', who: 'rxipc', label: 'rxipc ↔ C ponger (one rxipc side)', run: { node: 'rxipc.sem.rtt.cpong' }, refC: 'c.sem.rtt' },
+].map((r) => ({ ...r, table: 'sem.rtt' as const, family: 'sem' as const, size: 0, needsSem: true }) as Row);
+
+export const ROWS: Row[] = [...streamThr, ...streamRtt, ...msgThr, ...msgRtt, ...semRtt];
 
 export const TABLES: Record<TableId, string> = {
   'stream.thr': 'Pipes & FIFOs: one-way throughput, 64 KiB chunks (MB/s = 10^6 B/s, measured at the reader)',
   'stream.rtt': 'Pipes & FIFOs: round trip, 64 B (p50 and p99 in µs; ratios are of p50, lower is better)',
   'msg.thr': 'System V message queues: one-way messages/s (counted at the receiver)',
   'msg.rtt': 'System V message queues: round trip, 64 B (µs; ratios are of p50, lower is better)',
+  'sem.rtt': 'System V semaphores: acquire/release round trip between two processes (µs; ratios are of p50, lower is better)',
 };
 
 /** The rows of `families`, plus every row they are compared with. */
