@@ -329,3 +329,47 @@ async function runAs(uid: number, args: Array<string | number>): Promise<string>
   await new Promise((r) => c.once('close', r));
   return out.trim() || `(no output: ${err})`;
 }
+
+describe('misuse: coded TypeError / RangeError before any syscall; promises reject, never throw', () => {
+  it('synchronous methods throw, promise methods reject', async () => {
+    const s = sems.create({ count: 2 });
+    const before = s.stat().otime;
+    const bad: Array<[() => unknown, string]> = [
+      [() => SemaphoreSet.open(IPC_PRIVATE, { create: true }), 'ERR_INVALID_ARG_TYPE'], // no count
+      [() => SemaphoreSet.open(IPC_PRIVATE, { count: 1, initial: 1 }), 'ERR_INVALID_ARG_VALUE'], // initial without create
+      [() => SemaphoreSet.open(IPC_PRIVATE, { count: 2, create: true, initial: [1] }), 'ERR_OUT_OF_RANGE'],
+      [() => SemaphoreSet.open(IPC_PRIVATE, 'x' as never), 'ERR_INVALID_ARG_TYPE'],
+      [() => SemaphoreSet.open(1.5), 'ERR_OUT_OF_RANGE'],
+      [() => SemaphoreSet.fromId(-1), 'ERR_OUT_OF_RANGE'],
+      [() => s.get(-1), 'ERR_OUT_OF_RANGE'],
+      [() => s.get('0' as never), 'ERR_INVALID_ARG_TYPE'],
+      [() => s.tryAcquire(0, { count: 0 }), 'ERR_OUT_OF_RANGE'],
+      [() => s.release(0, 1, { undo: 'no' as never }), 'ERR_INVALID_ARG_TYPE'],
+      [() => s.setAll([1]), 'ERR_OUT_OF_RANGE'],
+      [() => s.setAll('ab' as never), 'ERR_INVALID_ARG_TYPE'],
+      [() => s.setPermissions({ mode: 0o1000 }), 'ERR_OUT_OF_RANGE'],
+      [() => s.setPermissions(null as never), 'ERR_INVALID_ARG_TYPE'],
+    ];
+    for (const [fn, want] of bad) expect(fn, String(fn)).toThrow(expect.objectContaining({ code: want }));
+    const rejected: Array<[() => Promise<unknown>, string]> = [
+      [() => s.acquire(2), 'ERR_OUT_OF_RANGE'],
+      [() => s.acquire(0, { nowait: 1 as never }), 'ERR_INVALID_ARG_TYPE'],
+      [() => s.acquire(0, { timeout: -1 }), 'ERR_OUT_OF_RANGE'],
+      [() => s.acquire(0, { signal: {} as never }), 'ERR_INVALID_ARG_TYPE'],
+      [() => s.acquire(0, { signal: AbortSignal.abort() }), 'ABORT_ERR'],
+      [() => s.op([]), 'ERR_OUT_OF_RANGE'],
+      [() => s.op({} as never), 'ERR_INVALID_ARG_TYPE'],
+      [() => s.op([{ index: 0, delta: 32768 }]), 'ERR_OUT_OF_RANGE'],
+      [() => s.op([{ index: 5, delta: 1 }]), 'ERR_OUT_OF_RANGE'],
+      [() => s.waitForZero(0, 'x' as never), 'ERR_INVALID_ARG_TYPE'],
+      [() => s.withLock(0, 'fn' as never), 'ERR_INVALID_ARG_TYPE'],
+    ];
+    for (const [fn, want] of rejected) {
+      let p: Promise<unknown> | undefined;
+      expect(() => (p = fn()), String(fn)).not.toThrow();
+      expect(await code(p!), String(fn)).toBe(want);
+    }
+    expect(s.getAll()).toEqual([0, 0]);
+    expect(s.stat().otime).toBe(before);
+  });
+});
