@@ -106,7 +106,9 @@ export type SemaphoreSetEvents = {
  * A System V semaphore set. Operations try IPC_NOWAIT synchronously first and wait on a
  * waiter thread only when they must: waiting never blocks the event loop or the libuv thread
  * pool. A wait ends with the kernel's EIDRM when the set is removed (by anyone), ETIMEDOUT
- * after `timeout`, an AbortError on `signal`.
+ * after `timeout`, an AbortError on `signal`. Each call that waits holds one waiter thread
+ * while it waits (threads are pooled and reused): for a stream of many waiting values use
+ * @rxipc/rx `withSemaphore`, which keeps them in one line behind a single wait.
  *
  * **Cancel rule.** A cancelled call (abort, close(), remove()) always rejects, and a rejected
  * call holds nothing: if the kernel applied the operation at the moment the cancel arrived,
