@@ -64,6 +64,22 @@ describe('open', () => {
     }
   }, 20_000);
 
+  it('an opener that finds a set not yet initialised waits for its creator (30 ms here) and sees its values', async () => {
+    const key = sems.key();
+    const id = native.semget(key, 2, native.constants.IPC_CREAT | native.constants.IPC_EXCL | 0o600); // a slow creator
+    sems.own(id);
+    const at = Date.now() + 500;
+    const c = child('race', key, at, '1,1');
+    await sleep(at + 30 - Date.now());
+    native.semctlSetAll(id, [5, 6]);
+    native.semop(id, [
+      { num: 0, op: 1, flags: 0 },
+      { num: 0, op: -1, flags: 0 },
+    ]);
+    expect((await c.exited).code, c.stderr()).toBe(0);
+    expect(JSON.parse(c.stdout())).toEqual({ id, values: [5, 6] });
+  });
+
   it('a set its creator never initialised: open with create fails after ~100 ms with ERR_RXIPC_NOT_INITIALISED; plain open works', () => {
     const key = sems.key();
     const id = native.semget(key, 1, native.constants.IPC_CREAT | 0o600);
