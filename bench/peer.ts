@@ -7,6 +7,7 @@ import { Fifo, MessageQueue, readableFromFd, SharedMemory, writableFromFd } from
 import { messages, shmChanges } from '@rxipc/rx';
 
 import { nodeFifoReader, nodeFifoWriter } from './lib/node-fifo.js';
+import { semPong } from './lib/sem-cases.js';
 import { writeFor } from './lib/write-for.js';
 
 import type { Readable, Writable } from 'node:stream';
@@ -22,6 +23,7 @@ const { positionals, values } = parseArgs({
     seconds: { type: 'string' },
     qid: { type: 'string' },
     shmid: { type: 'string' },
+    semid: { type: 'string' },
   },
 });
 const role = positionals[0];
@@ -106,6 +108,9 @@ async function main(): Promise<void> {
       });
       break;
     }
+    case 'sem-pong':
+      await semPong(num(values.semid, 'semid'));
+      break;
     default:
       throw new Error(`unknown peer role '${role}'`);
   }

@@ -1,8 +1,8 @@
 // Every row the benchmark can print: what it measures, how it is run, what it is compared
 // with, and the target the issue set for it (targets are defined at the `same` placement).
 
-export type Family = 'pipe' | 'fifo' | 'msg' | 'shm';
-export type TableId = 'stream.thr' | 'stream.rtt' | 'msg.thr' | 'msg.rtt' | 'shm.rtt' | 'shm.thr' | 'shm.cpu';
+export type Family = 'pipe' | 'fifo' | 'msg' | 'shm' | 'sem';
+export type TableId = 'stream.thr' | 'stream.rtt' | 'msg.thr' | 'msg.rtt' | 'shm.rtt' | 'shm.thr' | 'shm.cpu' | 'sem.rtt';
 export type Who = 'rxipc' | 'node' | 'c';
 
 /**
@@ -21,6 +21,7 @@ export interface CArgs {
   dir: string;
   qid: number | undefined;
   shmid: number | undefined;
+  semid: number | undefined;
 }
 
 export interface Row {
@@ -31,10 +32,12 @@ export interface Row {
   /** What is measured, as printed. */
   label: string;
   size: number;
-  run: { c: 'pipebench' | 'msgqbench' | 'shmbench'; args: (a: CArgs) => string[] } | { node: string };
+  run: { c: 'pipebench' | 'msgqbench' | 'shmbench' | 'sembench'; args: (a: CArgs) => string[] } | { node: string };
   needsQueue?: boolean;
   /** A 2 MiB IPC_PRIVATE segment for the run (ctx.shmid / -i). */
   needsSegment?: boolean;
+  /** A semaphore set of 3 (IPC_PRIVATE, all 0), made and removed by the orchestrator. */
+  needsSem?: boolean;
   /** Keys of the rows this one is compared with. */
   refC?: string;
   refNode?: string;
@@ -155,7 +158,15 @@ const shmRows: Row[] = [
   { key: 'rxipc.shm.poll.1m', table: 'shm.cpu', size: MiB, who: 'rxipc', label: 'one idle shmChanges watcher, 1 MiB every 1 ms', run: { node: 'rxipc.shm.poll' } },
 ].map((r) => ({ ...r, family: 'shm' as const, needsSegment: true }) as Row);
 
-export const ROWS: Row[] = [...streamThr, ...streamRtt, ...msgThr, ...msgRtt, ...shmRows];
+const cSem = (a: CArgs) => ['pair-lat', '-m', String(a.semid), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity];
+
+const semRtt: Row[] = [
+  { key: 'c.sem.rtt', who: 'c', label: 'C ↔ C, semop ping-pong on two semaphores (fork)', run: { c: 'sembench', args: cSem } },
+  { key: 'rxipc.sem.rtt', who: 'rxipc', label: 'rxipc ↔ rxipc, release() + await acquire()', run: { node: 'rxipc.sem.rtt' }, refC: 'c.sem.rtt' },
+  { key: 'rxipc.sem.rtt.cpong', who: 'rxipc', label: 'rxipc ↔ C ponger (one rxipc side)', run: { node: 'rxipc.sem.rtt.cpong' }, refC: 'c.sem.rtt' },
+].map((r) => ({ ...r, table: 'sem.rtt' as const, family: 'sem' as const, size: 0, needsSem: true }) as Row);
+
+export const ROWS: Row[] = [...streamThr, ...streamRtt, ...msgThr, ...msgRtt, ...shmRows, ...semRtt];
 
 export const TABLES: Record<TableId, string> = {
   'stream.thr': 'Pipes & FIFOs: one-way throughput, 64 KiB chunks (MB/s = 10^6 B/s, measured at the reader)',
@@ -165,6 +176,7 @@ export const TABLES: Record<TableId, string> = {
   'shm.rtt': 'Shared memory: change-notification round trip through two records, 64 B (µs; ratios are of p50, lower is better)',
   'shm.thr': 'Shared memory: write bandwidth into a System V segment, 1 MiB copies (MB/s = 10^6 B/s)',
   'shm.cpu': 'Shared memory: CPU cost of one polling watcher with nothing changing (percent of one CPU; lower is better; no peer)',
+  'sem.rtt': 'System V semaphores: acquire/release round trip between two processes (µs; ratios are of p50, lower is better)',
 };
 
 /** The rows of `families`, plus every row they are compared with. */

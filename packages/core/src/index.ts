@@ -75,3 +75,26 @@ export {
   type PosixSharedMemoryStat,
 } from './posix/shared-memory.js';
 export type { RecordSnapshot, SharedMemoryEvents, WaitForChangeOptions } from './shm/mapping.js';
+// System V semaphore sets
+export {
+  SemaphoreSet,
+  type AcquireOptions,
+  type OpOptions,
+  type ReleaseOptions,
+  type SemaphoreOp,
+  type SemaphoreSetEvents,
+  type SemaphoreSetLimits,
+  type SemaphoreSetOpenOptions,
+  type SemaphoreSetPermissions,
+  type SemaphoreSetStat,
+  type SemWaitOptions,
+  type TryAcquireOptions,
+} from './sysv/semaphore-set.js';
+
+// POSIX named semaphores
+export {
+  PosixSemaphore,
+  type PosixSemaphoreEvents,
+  type PosixSemaphoreOpenOptions,
+  type PosixWaitOptions,
+} from './posix/semaphore.js';
