@@ -194,7 +194,8 @@ function checkCpus(cell: Cell, r: CaseResult): void {
   if (typeof got !== 'string' || got === '') return;
   const p = PLACEMENTS[cell.placement];
   const all = `0-${cpus().length - 1}`;
-  const want = `${p.parent ?? all}/${p.child ?? all}`;
+  // A row without a peer reports "P/-": only its own placement is checked.
+  const want = got.endsWith('/-') ? `${p.parent ?? all}/-` : `${p.parent ?? all}/${p.child ?? all}`;
   if (got !== want && !got.endsWith('/gone')) process.stderr.write(`  warning: ${cell.row.key} ${cell.placement}: ran on ${got}, expected ${want}\n`);
 }
 

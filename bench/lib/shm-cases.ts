@@ -77,7 +77,7 @@ const write: CaseFn = async (ctx) => {
   }
   w.close();
   await shm.close();
-  return w.result('B', { cpus: `${allowedCpus()}/` });
+  return w.result('B', { cpus: `${allowedCpus()}/-` });
 };
 
 /**
@@ -103,7 +103,7 @@ const poll: CaseFn = async (ctx) => {
     units: cpuSeconds,
     seconds,
     reads: 0,
-    notes: { cpus: `${allowedCpus()}/` },
+    notes: { cpus: `${allowedCpus()}/-` },
   };
   return result;
 };

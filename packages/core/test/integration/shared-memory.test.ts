@@ -417,6 +417,29 @@ describe('seqlock records', () => {
     await waitUntil(() => tasks.pending === 0, 'no task left');
   });
 
+  it('a writer that died mid-write: snapshot fails coded after its patience, the next publish recovers', () => {
+    const shm = segment(64);
+    shm.publish(0, 'before');
+    new Int32Array(shm.buffer.buffer, 0, 1)[0] = 3; // odd: a write that never ended
+    const t0 = performance.now();
+    expect(() => shm.snapshot(0)).toThrow(expect.objectContaining({ code: 'ERR_RXIPC_RECORD_BUSY' }));
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(90);
+    expect(shm.publish(0, 'after')).toBe(4);
+    expect(shm.snapshot(0)).toEqual({ seq: 4, data: Buffer.from('after') });
+  });
+
+  it('PosixSharedMemory records and a notify wait across two mappings', async () => {
+    const name = shmName();
+    const a = PosixSharedMemory.open(name, { size: 256, create: true });
+    objects.push(a);
+    const b = PosixSharedMemory.open(name, { readOnly: true });
+    objects.push(b);
+    const waited = b.waitForChange(64, 0, { timeout: 5000 });
+    a.publish(64, 'posix record');
+    expect(await waited).toBe(2);
+    expect(b.snapshot(64).data.toString()).toBe('posix record');
+  });
+
   it('a C writer -> an rxipc reader: the layout and protocol are the contract', async () => {
     const writer = compileC(join(fixtures, 'shm-writer.c'));
     const shm = segment(4096);
