@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,30 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Where the addon is looked for (node-gyp's output). */
 export const nativePath = join(root, 'build', 'Release', 'rxipc.node');
+
+/**
+ * The to-do list of a missing binary: where it was looked for, and how to get it under each
+ * package manager (install scripts skipped is the usual cause: with a prebuild for the
+ * platform nothing is compiled, so what is missing is a platform without one).
+ */
+function missingMessage(packageRoot: string): string {
+  const libc = existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
+  return [
+    `rxipc: no native addon for ${process.platform}-${process.arch} (${libc}, Node ${process.versions.node}): ` +
+      `no prebuilt binary matches and none was built.`,
+    `  looked for: ${join(packageRoot, 'build', 'Release', 'rxipc.node')}`,
+    `         and: ${join(packageRoot, 'prebuilds')}/${process.platform}-${process.arch}/*.node`,
+    `Build it from source (the package ships its C++ sources); this needs python3, make and g++`,
+    `(Debian/Ubuntu: apt-get install python3 make g++; Alpine: apk add python3 make g++), then:`,
+    `  npm:   npm rebuild @rxipc/native   (install scripts were skipped, e.g. --ignore-scripts)`,
+    `  pnpm:  pnpm approve-builds   (pnpm >= 10 runs no install script unless approved), or add`,
+    `         "@rxipc/native" to "pnpm": { "onlyBuiltDependencies": [...] } in package.json, then pnpm rebuild @rxipc/native`,
+    `  yarn:  yarn rebuild @rxipc/native`,
+    `  in the rxipc repository: npm run build`,
+    `Bundled with esbuild, webpack or rollup? Keep @rxipc/* external (esbuild --external:'@rxipc/*'):`,
+    `the addon is found next to the package's own files.`,
+  ].join('\n');
+}
 
 /**
  * Loads the addon from a package root with node-gyp-build (build/Release, then prebuilds/).
@@ -29,12 +54,7 @@ export function loadBinding(packageRoot: string): NativeBinding {
   } catch (cause) {
     // Only a missing binary is "not built"; a binary that fails to load says why itself.
     if (!String((cause as Error)?.message).startsWith('No native build was found')) throw cause;
-    const err = new Error(
-      `rxipc: the native addon is not built (looked for ${join(packageRoot, 'build', 'Release', 'rxipc.node')} ` +
-        `and ${join(packageRoot, 'prebuilds')}).\n` +
-        `Build it with:  npm run build   (in the rxipc checkout), or:  cd ${packageRoot} && npx node-gyp rebuild`,
-      { cause },
-    );
+    const err = new Error(missingMessage(packageRoot), { cause });
     (err as Error & { code: string }).code = 'ERR_RXIPC_NATIVE_MISSING';
     throw err;
   }

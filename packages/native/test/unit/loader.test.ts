@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { testRunId } from '../../../../test/support/tmp.js';
 
 describe('loading the addon', () => {
-  it('names the paths it tried and the command that builds it when the binary is missing', () => {
+  it('names the paths it tried and the fix per package manager, with the prerequisites, when the binary is missing', () => {
     const empty = mkdtempSync(join(tmpdir(), `rxipc-${testRunId}-noaddon-`));
     try {
       let err: (Error & { code?: string }) | undefined;
@@ -20,8 +20,13 @@ describe('loading the addon', () => {
       expect(err?.code).toBe('ERR_RXIPC_NATIVE_MISSING');
       expect(err?.message).toContain(join(empty, 'build', 'Release', 'rxipc.node'));
       expect(err?.message).toContain(join(empty, 'prebuilds'));
-      expect(err?.message).toContain('npm run build');
-      expect(err?.message).toContain('node-gyp rebuild');
+      expect(err?.message).toContain(join(empty, 'prebuilds', `${process.platform}-${process.arch}`));
+      for (const fix of ['npm rebuild @rxipc/native', 'pnpm approve-builds', 'onlyBuiltDependencies', 'pnpm rebuild @rxipc/native', 'npm run build']) {
+        expect(err?.message).toContain(fix);
+      }
+      expect(err?.message).toMatch(/python3, make and g\+\+/);
+      expect(err?.message).toContain("--external:'@rxipc/*'");
+      expect(err?.message).not.toContain('checkout');
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
