@@ -134,12 +134,36 @@ function prebuild() {
  * go through pnpm (`pnpm pack` / `pnpm publish`), never npm's: pnpm rewrites `workspace:*`
  * to the version and applies `publishConfig`, npm ships `workspace:*` as is.
  */
+/**
+ * Removes what `tsc -b` left in dist/ of a source file that is gone (it never deletes), so a
+ * tarball ships no module that the sources no longer have.
+ */
+function removeOrphanOutputs(pkg, srcDir) {
+  const dist = join(pkg, 'dist');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        walk(p);
+        continue;
+      }
+      const base = p.slice(dist.length + 1).replace(/(\.d)?\.js(\.map)?$|\.d\.ts(\.map)?$/, '');
+      if (!existsSync(join(pkg, srcDir, `${base}.ts`))) {
+        log(`removing ${p}: no ${srcDir}/${base}.ts`);
+        rmSync(p);
+      }
+    }
+  };
+  if (existsSync(dist)) walk(dist);
+}
+
 function pack(pnpm) {
   const out = join(root, '.cache', 'pack');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   prebuild();
   for (const p of ['native', 'core', 'rx']) {
+    removeOrphanOutputs(join(root, 'packages', p), p === 'native' ? 'lib' : 'src');
     run(process.execPath, [pnpm, 'pack', '--pack-destination', out], {
       cwd: join(root, 'packages', p),
       stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],

@@ -143,7 +143,9 @@ describe('embedding the packed packages (npm, no compiler, scripts skipped)', ()
     expect(existsSync(join(native, 'prebuilds', `linux-${process.arch}`, '@rxipc+native.glibc.node'))).toBe(true);
     expect(existsSync(join(native, 'build'))).toBe(false);
     expect(existsSync(join(native, 'src', 'addon.cc'))).toBe(true); // the source-build fallback
-    expect(existsSync(join(app, 'node_modules', '@rxipc', 'core', 'src'))).toBe(false);
+    // dist's source maps and declaration maps point into src/: shipped, so both resolve.
+    expect(existsSync(join(app, 'node_modules', '@rxipc', 'core', 'src', 'index.ts'))).toBe(true);
+    expect(existsSync(join(app, 'node_modules', '@rxipc', 'core', 'dist', 'index.d.ts.map'))).toBe(true);
   });
 
   it('runs from ESM: core, an rx subscription on the lowest rxjs claimed, and a worker', async (ctx) => {
