@@ -6,7 +6,7 @@
 // Needs the npm registry (rxjs, node-gyp-build, @types/node); skipped, saying so, only when it
 // cannot be reached.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -146,6 +146,22 @@ describe('embedding the packed packages (npm, no compiler, scripts skipped)', ()
     // dist's source maps and declaration maps point into src/: shipped, so both resolve.
     expect(existsSync(join(app, 'node_modules', '@rxipc', 'core', 'src', 'index.ts'))).toBe(true);
     expect(existsSync(join(app, 'node_modules', '@rxipc', 'core', 'dist', 'index.d.ts.map'))).toBe(true);
+  });
+
+  it('ships manifests without workspace: ranges, a LICENSE, and READMEs that stand alone', (ctx) => {
+    if (offline) ctx.skip(offline);
+    for (const name of ['native', 'core', 'rx']) {
+      const dir = join(app, 'node_modules', '@rxipc', name);
+      const manifest = readFileSync(join(dir, 'package.json'), 'utf8');
+      expect(manifest, name).not.toContain('workspace:');
+      expect(JSON.parse(manifest)).toMatchObject({ license: 'MIT', publishConfig: { access: 'public' } });
+      expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+      const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+      expect(readme, name).not.toMatch(/\]\(\.\.\//); // no links out of the package
+      for (const must of ['Linux only', 'python3, make and', 'npm rebuild @rxipc/native', 'SIGRTMIN+5', 'CANCEL_SIGNAL']) {
+        expect(readme, `${name} README: ${must}`).toContain(must);
+      }
+    }
   });
 
   it('runs from ESM: core, an rx subscription on the lowest rxjs claimed, and a worker', async (ctx) => {
