@@ -13,17 +13,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const nativePath = join(root, 'build', 'Release', 'rxipc.node');
 
 /**
- * The to-do list of a missing binary: where it was looked for, and how to get it under each
- * package manager (install scripts skipped is the usual cause: with a prebuild for the
- * platform nothing is compiled, so what is missing is a platform without one).
+ * The to-do list of a binary that is missing (or is a prebuild that does not load here):
+ * what happened, and how to build it under each package manager (install scripts skipped is
+ * the usual cause: with a prebuild for the platform nothing is compiled, so what is missing is
+ * a platform without one).
  */
-function missingMessage(packageRoot: string): string {
-  const libc = existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
+function fixMessage(packageRoot: string, what: string[]): string {
   return [
-    `rxipc: no native addon for ${process.platform}-${process.arch} (${libc}, Node ${process.versions.node}): ` +
-      `no prebuilt binary matches and none was built.`,
-    `  looked for: ${join(packageRoot, 'build', 'Release', 'rxipc.node')}`,
-    `         and: ${join(packageRoot, 'prebuilds')}/${process.platform}-${process.arch}/*.node`,
+    ...what,
     `Build it from source (the package ships its C++ sources); this needs python3, make and g++`,
     `(Debian/Ubuntu: apt-get install python3 make g++; Alpine: apk add python3 make g++), then:`,
     `  npm:   npm rebuild @rxipc/native   (install scripts were skipped, e.g. --ignore-scripts)`,
@@ -36,9 +33,17 @@ function missingMessage(packageRoot: string): string {
   ].join('\n');
 }
 
+function nativeError(code: string, message: string, cause: unknown): Error & { code: string } {
+  const err = new Error(message, { cause }) as Error & { code: string };
+  err.code = code;
+  return err;
+}
+
 /**
  * Loads the addon from a package root with node-gyp-build (build/Release, then prebuilds/).
- * A missing binary fails with a to-do list: the paths tried and the command that builds it.
+ * A missing binary fails with a to-do list (`ERR_RXIPC_NATIVE_MISSING`): the paths tried and
+ * the commands that build it; so does a prebuild that the system cannot load, e.g. a glibc
+ * older than the one it was built against (`ERR_RXIPC_NATIVE_INCOMPATIBLE`).
  * The loaded addon gets its error factory (errors.ts `systemError`) before it is returned,
  * so every system error it throws is built by that one function.
  *
@@ -47,16 +52,38 @@ function missingMessage(packageRoot: string): string {
  */
 export function loadBinding(packageRoot: string): NativeBinding {
   const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  const target = `${process.platform}-${process.arch} (${existsSync('/etc/alpine-release') ? 'musl' : 'glibc'}, Node ${process.versions.node})`;
+  let path: string;
+  try {
+    path = nodeGypBuild.resolve(packageRoot);
+  } catch (cause) {
+    if (!String((cause as Error)?.message).startsWith('No native build was found')) throw cause;
+    throw nativeError(
+      'ERR_RXIPC_NATIVE_MISSING',
+      fixMessage(packageRoot, [
+        `rxipc: no native addon for ${target}: no prebuilt binary matches and none was built.`,
+        `  looked for: ${join(packageRoot, 'build', 'Release', 'rxipc.node')}`,
+        `         and: ${join(packageRoot, 'prebuilds')}/${process.platform}-${process.arch}/*.node`,
+      ]),
+      cause,
+    );
+  }
   let binding: NativeBinding;
   try {
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
-    binding = nodeGypBuild(packageRoot);
+    binding = require(path) as NativeBinding;
   } catch (cause) {
-    // Only a missing binary is "not built"; a binary that fails to load says why itself.
-    if (!String((cause as Error)?.message).startsWith('No native build was found')) throw cause;
-    const err = new Error(missingMessage(packageRoot), { cause });
-    (err as Error & { code: string }).code = 'ERR_RXIPC_NATIVE_MISSING';
-    throw err;
+    // A binary built here that fails to load says why itself; a prebuild may just not fit.
+    if (!path.startsWith(join(packageRoot, 'prebuilds'))) throw cause;
+    throw nativeError(
+      'ERR_RXIPC_NATIVE_INCOMPATIBLE',
+      fixMessage(packageRoot, [
+        `rxipc: the prebuilt addon ${path} does not load on ${target}:`,
+        `  ${String((cause as Error)?.message).split('\n')[0]}`,
+        `(the linux-x64 prebuild needs glibc >= 2.34).`,
+      ]),
+      cause,
+    );
   }
   useErrnoTable(binding.errnos);
   binding.setErrorFactory(systemError);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,6 +29,28 @@ describe('loading the addon', () => {
       expect(err?.message).not.toContain('checkout');
     } finally {
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('says a prebuild that does not load here is incompatible, with the same fixes', () => {
+    const pkg = mkdtempSync(join(tmpdir(), `rxipc-${testRunId}-badprebuild-`));
+    try {
+      const dir = join(pkg, 'prebuilds', `${process.platform}-${process.arch}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, '@rxipc+native.glibc.node'), 'not an ELF file');
+      writeFileSync(join(dir, '@rxipc+native.musl.node'), 'not an ELF file');
+      let err: (Error & { code?: string }) | undefined;
+      try {
+        loadBinding(pkg);
+      } catch (e) {
+        err = e as Error & { code?: string };
+      }
+      expect(err?.code).toBe('ERR_RXIPC_NATIVE_INCOMPATIBLE');
+      expect(err?.message).toContain(dir);
+      expect(err?.message).toContain('npm rebuild @rxipc/native');
+      expect(err?.message).toMatch(/python3, make and g\+\+/);
+    } finally {
+      rmSync(pkg, { recursive: true, force: true });
     }
   });
 
