@@ -62,6 +62,8 @@ function npmCli(): string {
 }
 
 let app = '';
+let pnpmApp = '';
+let tarballs: Record<'native' | 'core' | 'rx', string>;
 let env: NodeJS.ProcessEnv = {};
 let offline = '';
 const queues = new Set<number>();
@@ -89,16 +91,20 @@ beforeAll(async () => {
     timeoutMs: 120_000,
   });
   if (pack.code !== 0) throw new Error(`npm run pack failed\n${shown(pack)}`);
-  const tarballs = readdirSync(packDir).filter((f) => f.endsWith('.tgz'));
-  const tarball = (name: string) => join(packDir, tarballs.find((f) => f.startsWith(`rxipc-${name}-`))!);
+  const packed = readdirSync(packDir).filter((f) => f.endsWith('.tgz'));
+  const tarball = (name: string) => join(packDir, packed.find((f) => f.startsWith(`rxipc-${name}-`))!);
+  tarballs = { native: tarball('native'), core: tarball('core'), rx: tarball('rx') };
 
   app = makeTestTempDir('embed');
-  // PATH holds node and sh (npm runs install scripts with sh) and nothing else: no cc, g++,
-  // make or python3.
+  // PATH holds node and the few shell tools that npm's and pnpm's script shims use (sh, sed,
+  // dirname, uname, ...) and nothing else: no cc, g++, make or python3.
   const bin = join(app, '.bin');
   mkdirSync(bin);
   symlinkSync(process.execPath, join(bin, 'node'));
-  symlinkSync('/bin/sh', join(bin, 'sh'));
+  for (const tool of ['sh', 'sed', 'dirname', 'basename', 'uname', 'cat', 'env']) {
+    const found = ['/usr/bin', '/bin'].map((d) => join(d, tool)).find((p) => existsSync(p));
+    if (found) symlinkSync(found, join(bin, tool));
+  }
   const passed = Object.entries(process.env).filter(([k]) => /proxy|^npm_config_registry$/i.test(k));
   env = { PATH: bin, HOME: process.env.HOME, LANG: 'C.UTF-8', ...Object.fromEntries(passed) };
 
@@ -108,9 +114,9 @@ beforeAll(async () => {
       name: 'rxipc-embedder',
       private: true,
       dependencies: {
-        '@rxipc/native': `file:${tarball('native')}`,
-        '@rxipc/core': `file:${tarball('core')}`,
-        '@rxipc/rx': `file:${tarball('rx')}`,
+        '@rxipc/native': `file:${tarballs.native}`,
+        '@rxipc/core': `file:${tarballs.core}`,
+        '@rxipc/rx': `file:${tarballs.rx}`,
         rxjs: RXJS_LOWEST,
         '@types/node': TYPES_NODE,
       },
@@ -133,11 +139,11 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const id of queues) if (queueExists(id)) removeQueueId(id);
-  if (app) rmSync(app, { recursive: true, force: true });
+  for (const dir of [app, pnpmApp]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('embedding the packed packages (npm, no compiler, scripts skipped)', () => {
-  it('installs the prebuild and no build directory', (ctx) => {
+describe('the packed packages in a project outside the monorepo, no compiler on PATH', () => {
+  it('npm install --ignore-scripts: the prebuild is there, no build directory', (ctx) => {
     if (offline) ctx.skip(offline);
     const native = join(app, 'node_modules', '@rxipc', 'native');
     expect(existsSync(join(native, 'prebuilds', `linux-${process.arch}`, '@rxipc+native.glibc.node'))).toBe(true);
@@ -204,6 +210,36 @@ describe('embedding the packed packages (npm, no compiler, scripts skipped)', ()
     expect(r.code, shown(r)).toBe(0);
     expect(existsSync(join(app, 'node_modules', '@rxipc', 'native', 'build'))).toBe(false);
   });
+
+  it('installs with pnpm (its install scripts run: the prebuild is taken, nothing compiled) and runs', async (ctx) => {
+    if (offline) ctx.skip(offline);
+    // A project of its own: node resolution must not find the npm project's node_modules.
+    pnpmApp = makeTestTempDir('embed-pnpm');
+    const deps = { '@rxipc/native': `file:${tarballs.native}`, '@rxipc/core': `file:${tarballs.core}`, '@rxipc/rx': `file:${tarballs.rx}` };
+    writeFileSync(
+      join(pnpmApp, 'package.json'),
+      JSON.stringify({
+        name: 'rxipc-embedder-pnpm',
+        private: true,
+        dependencies: { ...deps, rxjs: RXJS_LOWEST },
+        // core's "@rxipc/native": "0.1.0" names the registry; the tarballs stand in for it.
+        pnpm: { overrides: deps },
+      }),
+    );
+    for (const f of ['esm.mjs', 'worker.mjs']) copyFileSync(join(fixtures, f), join(pnpmApp, f));
+    const pnpm = join(root, '.cache', 'pnpm', 'node_modules', 'pnpm', 'bin', 'pnpm.cjs');
+    const install = await run(process.execPath, [pnpm, 'install', '--prefer-offline', '--reporter=append-only'], {
+      cwd: pnpmApp,
+      env,
+      timeoutMs: 120_000,
+    });
+    expect(install.code, shown(install)).toBe(0);
+    expect(existsSync(join(pnpmApp, 'node_modules', '@rxipc', 'native', 'build'))).toBe(false);
+    const r = await run(process.execPath, ['esm.mjs'], { cwd: pnpmApp, env });
+    for (const id of r.stdout.match(/(?<=^\{"queue":)\d+/gm) ?? []) queues.add(Number(id));
+    expect(r.code, shown(r)).toBe(0);
+    expect(lastJson(r)).toMatchObject({ esm: 'esm', rx: 'rx', worker: 'worker' });
+  }, 120_000);
 
   it('type-checks (strict, skipLibCheck: false) under node16, nodenext (import and require), bundler and node10', async (ctx) => {
     if (offline) ctx.skip(offline);
