@@ -5,10 +5,12 @@
 import type { CaseContext, CaseFn } from './lib/context.js';
 import { totalSeconds } from './lib/context.js';
 import { msgCases } from './lib/msg-cases.js';
+import { shmCases } from './lib/shm-cases.js';
 import { killChildren } from './lib/proc.js';
+import { semCases } from './lib/sem-cases.js';
 import { streamCases } from './lib/stream-cases.js';
 
-const cases: Record<string, CaseFn> = { ...streamCases, ...msgCases };
+const cases: Record<string, CaseFn> = { ...streamCases, ...msgCases, ...shmCases, ...semCases };
 
 function fail(message: string): never {
   killChildren();

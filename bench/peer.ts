@@ -3,10 +3,11 @@
 // roles answer until their input ends; msg-pong answers until a zero-length ping.
 import { parseArgs } from 'node:util';
 
-import { Fifo, MessageQueue, readableFromFd, writableFromFd } from '@rxipc/core';
-import { messages } from '@rxipc/rx';
+import { Fifo, MessageQueue, readableFromFd, SharedMemory, writableFromFd } from '@rxipc/core';
+import { messages, shmChanges } from '@rxipc/rx';
 
 import { nodeFifoReader, nodeFifoWriter } from './lib/node-fifo.js';
+import { semPong } from './lib/sem-cases.js';
 import { writeFor } from './lib/write-for.js';
 
 import type { Readable, Writable } from 'node:stream';
@@ -21,6 +22,8 @@ const { positionals, values } = parseArgs({
     size: { type: 'string' },
     seconds: { type: 'string' },
     qid: { type: 'string' },
+    shmid: { type: 'string' },
+    semid: { type: 'string' },
   },
 });
 const role = positionals[0];
@@ -84,6 +87,30 @@ async function main(): Promise<void> {
       });
       break;
     }
+    case 'shm-pong': {
+      // Answers each ping record (offset 0) it sees by publishing it as the pong record
+      // (offset 128); a zero-length ping ends it. A ping published before it subscribed is
+      // the initial emission: answered too.
+      const shm = SharedMemory.fromId(num(values.shmid, 'shmid'));
+      const sub = shmChanges(shm, { notify: true, offset: 0 }).subscribe({
+        next: (data) => {
+          if (data.length === 0) {
+            sub.unsubscribe();
+            void shm.close();
+            return;
+          }
+          shm.publish(128, data);
+        },
+        error: (err: Error) => {
+          process.stderr.write(`shm-pong: ${err.message}\n`);
+          process.exitCode = 1;
+        },
+      });
+      break;
+    }
+    case 'sem-pong':
+      await semPong(num(values.semid, 'semid'));
+      break;
     default:
       throw new Error(`unknown peer role '${role}'`);
   }

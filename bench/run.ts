@@ -4,7 +4,7 @@
 // at every placement, `reps` times, each run in fresh processes:
 //   - a Node row runs `taskset -c P node case.js <ctx>`, which pins its peer to CPU C;
 //   - a C row runs the C pair program with `-a P,C` (sched_setaffinity before/after fork).
-// This process only orchestrates: it owns every message queue (IPC_PRIVATE, one per run,
+// This process only orchestrates: it owns every message queue and semaphore set (IPC_PRIVATE, one per run,
 // id passed by argv) and the temp directory of FIFOs, and removes them after each run,
 // on error and on Ctrl-C.
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { IPC_PRIVATE, MessageQueue } from '@rxipc/core';
+import { IPC_PRIVATE, MessageQueue, SemaphoreSet, SharedMemory } from '@rxipc/core';
 
 import type { CaseContext } from './lib/context.js';
 import type { CaseResult } from './lib/meter.js';
@@ -29,7 +29,7 @@ const HELP = `usage: npm run bench -- [options]
   -r, --reps N         runs per row and placement; the median is reported (default 3)
   -w, --warm N         warm-up seconds before each window, not counted (default 0.2)
   -p, --placements L   comma list of same, cross, free (default same,cross)
-      --only L         comma list of pipe, fifo, msg (default all)
+      --only L         comma list of pipe, fifo, msg, shm, sem (default all)
       --filter S       only rows whose key contains S (plus their reference rows)
       --quick          -t 0.25 -w 0.1 -r 1: a smoke run of about 30 s
       --json PATH      where to write the results (default bench/out/results-<date>.json)
@@ -79,7 +79,7 @@ const windowOf = (row: Row): number => (row.table.endsWith('rtt') ? seconds / 2 
 const warm = option(values.warm, 0.1, 0.2, 'warm');
 const reps = Math.round(option(values.reps, 1, 3, 'reps'));
 const placements = list<Placement>(values.placements, ['same', 'cross', 'free'], ['same', 'cross'], 'placements');
-const families = list<Family>(values.only, ['pipe', 'fifo', 'msg'], ['pipe', 'fifo', 'msg'], 'only');
+const families = list<Family>(values.only, ['pipe', 'fifo', 'msg', 'shm', 'sem'], ['pipe', 'fifo', 'msg', 'shm', 'sem'], 'only');
 const rows = selectRows(families, values.filter);
 if (rows.length === 0) usage('no rows selected');
 
@@ -88,8 +88,19 @@ const outDir = join(benchDir, 'out');
 
 // ---- resources this process owns ----
 
-const queues = new Set<MessageQueue>();
+const queues = new Set<MessageQueue | SemaphoreSet>();
+const segments = new Set<SharedMemory>();
 let runTmp: string | undefined;
+
+function removeSegment(shm: SharedMemory): void {
+  try {
+    shm.remove();
+  } catch {
+    /* already gone */
+  }
+  void shm.close();
+  segments.delete(shm);
+}
 
 function cleanup(): void {
   killChildren();
@@ -101,13 +112,14 @@ function cleanup(): void {
     }
   }
   queues.clear();
+  for (const shm of segments) removeSegment(shm);
   if (runTmp) rmSync(runTmp, { recursive: true, force: true });
   runTmp = undefined;
 }
 
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(sig, () => {
-    process.stderr.write(`\n${sig}: removing queues and FIFOs\n`);
+    process.stderr.write(`\n${sig}: removing queues, semaphore sets and FIFOs\n`);
     cleanup();
     process.exit(130);
   });
@@ -118,8 +130,8 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 function buildC(): string {
   const bin = join(outDir, 'bin');
   mkdirSync(bin, { recursive: true });
-  for (const name of ['pipebench', 'msgqbench']) {
-    const args = ['-O2', '-Wall', '-Wextra', '-o', join(bin, name), join(benchDir, 'c', `${name}.c`)];
+  for (const name of ['pipebench', 'msgqbench', 'shmbench', 'sembench']) {
+    const args = ['-O2', '-Wall', '-Wextra', '-pthread', '-o', join(bin, name), join(benchDir, 'c', `${name}.c`)];
     const r = spawnSync('cc', args, { stdio: 'inherit' });
     if (r.error || r.status !== 0) throw new Error(`cc ${args.join(' ')} failed${r.error ? `: ${r.error.message}` : ''}`);
   }
@@ -133,16 +145,20 @@ async function runOnce(row: Row, placement: Placement, cbin: string): Promise<Ca
   const dir = mkdtempSync(join(runTmp!, 'run-'));
   const q = row.needsQueue ? MessageQueue.open(IPC_PRIVATE, { create: true, exclusive: true, mode: 0o600 }) : undefined;
   if (q) queues.add(q);
+  const shm = row.needsSegment ? SharedMemory.open(IPC_PRIVATE, { size: 2 * 1024 * 1024, create: true, exclusive: true, mode: 0o600 }) : undefined;
+  if (shm) segments.add(shm);
+  const sem = row.needsSem ? SemaphoreSet.open(IPC_PRIVATE, { count: 3, create: true, exclusive: true, mode: 0o600 }) : undefined;
+  if (sem) queues.add(sem);
   try {
     const secs = windowOf(row);
     const total = warm + secs;
     let child;
     if ('c' in row.run) {
       const affinity = `${cpu.parent ?? -1},${cpu.child ?? -1}`;
-      const args = row.run.args({ size: row.size, total, warm, affinity, dir, qid: q?.id });
+      const args = row.run.args({ size: row.size, total, warm, affinity, dir, qid: q?.id, shmid: shm?.id, semid: sem?.id });
       child = spawnPinned(undefined, join(cbin, row.run.c), args, { stdio: ['ignore', 'pipe', 'inherit'] });
     } else {
-      const ctx: CaseContext = { id: row.run.node, size: row.size, seconds: secs, warm, childCpu: cpu.child ?? null, tmp: dir, cbin, ...(q ? { qid: q.id } : {}) };
+      const ctx: CaseContext = { id: row.run.node, size: row.size, seconds: secs, warm, childCpu: cpu.child ?? null, tmp: dir, cbin, ...(q ? { qid: q.id } : {}), ...(shm ? { shmid: shm.id } : {}), ...(sem ? { semid: sem.id } : {}) };
       const env = values['glibc-tunables'] ? { ...process.env, GLIBC_TUNABLES: values['glibc-tunables'] } : process.env;
       child = spawnPinned(cpu.parent, process.execPath, [CASE_JS, JSON.stringify(ctx)], { stdio: ['ignore', 'pipe', 'inherit'], env });
     }
@@ -158,14 +174,16 @@ async function runOnce(row: Row, placement: Placement, cbin: string): Promise<Ca
     }
     return raw as unknown as CaseResult;
   } finally {
-    if (q) {
+    for (const o of [q, sem]) {
+      if (!o) continue;
       try {
-        q.remove();
+        o.remove();
       } catch {
         /* removed already */
       }
-      queues.delete(q);
+      queues.delete(o);
     }
+    if (shm) removeSegment(shm);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -182,6 +200,7 @@ function checkCpus(cell: Cell, r: CaseResult): void {
 
 function fmtProgress(r: CaseResult): string {
   if (r.kind === 'rtt') return `p50 ${r.p50.toFixed(2)} µs, p99 ${r.p99.toFixed(2)} µs`;
+  if (r.unit === 'cpu') return `${(r.rate * 100).toFixed(2)}% of a CPU`;
   return r.unit === 'B' ? `${(r.rate / 1e6).toFixed(0)} MB/s` : `${(r.rate / 1e3).toFixed(0)}k msg/s`;
 }
 

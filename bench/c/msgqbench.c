@@ -8,6 +8,11 @@
 //   msgqbench pair-lat -q QID -s SIZE -t TOTAL -w WARM -a P,C
 //       fork: the parent sends type 1 (ping), the child answers with type 2 (pong) on the
 //       same queue; each round trip is timed. A zero-length ping stops the child.
+//   msgqbench pair-model -q QID -s SIZE -t TOTAL -w WARM -a P,C
+//       pair-lat, but the parent is a C model of rxipc's design: a thread blocks in msgrcv and
+//       hands each message to the main thread through an eventfd that the main thread waits
+//       for in epoll (what a waiter thread + libuv's loop do, minus everything else). The
+//       difference to pair-lat is the design's own cost; the difference to rxipc is overhead.
 //   msgqbench send -q QID -s SIZE -t TOTAL     sender role (for a Node receiver)
 //   msgqbench recv -q QID -w WARM              receiver role (for a Node sender)
 //   msgqbench pong -q QID                      ponger role (for a Node pinger)
@@ -18,6 +23,10 @@
 #include <getopt.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 
 
@@ -99,6 +108,59 @@ static void pinger(int q, size_t size, double total, double warm) {
   samples_print(&s);
 }
 
+// ---- the waiter-thread model ----
+
+static struct msg tbuf;  // the receiving thread's buffer (handed over, like a batch)
+static int model_q, model_efd;
+static volatile int model_stop;
+
+static void* model_receiver(void* arg) {
+  (void)arg;
+  for (;;) {
+    ssize_t n = msgrcv(model_q, &tbuf, MAX_MSG, 2, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("msgrcv");
+    }
+    if (model_stop) return NULL;
+    uint64_t one = 1;
+    if (write(model_efd, &one, sizeof one) != sizeof one) die("write eventfd");
+  }
+}
+
+static void model_pinger(int q, size_t size, double total, double warm) {
+  model_q = q;
+  model_efd = eventfd(0, EFD_CLOEXEC);
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (model_efd < 0 || ep < 0) die("eventfd/epoll");
+  struct epoll_event ev = {.events = EPOLLIN, .data = {.fd = model_efd}};
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, model_efd, &ev) != 0) die("epoll_ctl");
+  pthread_t t;
+  if (pthread_create(&t, NULL, model_receiver, NULL) != 0) die("pthread_create");
+  memset(sbuf.mtext, 'p', size);
+  samples_t s = {0};
+  double begin = -1;
+  for (;;) {
+    double t0 = now_s();
+    if (begin >= 0 && t0 - begin >= total) break;
+    snd(q, 1, size);
+    struct epoll_event got;
+    while (epoll_wait(ep, &got, 1, -1) != 1) {
+      if (errno != EINTR) die("epoll_wait");
+    }
+    uint64_t v;
+    if (read(model_efd, &v, sizeof v) != sizeof v) die("read eventfd");
+    double t1 = now_s();
+    if (begin < 0) begin = t1;
+    if (t1 - begin >= warm) samples_add(&s, (t1 - t0) * 1e6);
+  }
+  snd(q, 1, 0);  // stops the ponger
+  model_stop = 1;
+  snd(q, 2, 0);  // wakes our own receiving thread
+  pthread_join(t, NULL);
+  samples_print(&s);
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: msgqbench pair-thr|pair-lat|send|recv|pong -q QID [options]\n");
@@ -128,8 +190,9 @@ int main(int argc, char** argv) {
   else if (strcmp(role, "recv") == 0) receiver(q, warm);
   else if (strcmp(role, "pong") == 0) ponger(q);
   else if (strcmp(role, "ping") == 0) pinger(q, size, total, warm);
-  else if (strcmp(role, "pair-thr") == 0 || strcmp(role, "pair-lat") == 0) {
+  else if (strcmp(role, "pair-thr") == 0 || strcmp(role, "pair-lat") == 0 || strcmp(role, "pair-model") == 0) {
     int thr = role[5] == 't';
+    int model = role[5] == 'm';
     pin(pcpu);
     pid_t pid = fork();
     if (pid < 0) die("fork");
@@ -140,6 +203,7 @@ int main(int argc, char** argv) {
       _exit(0);
     }
     if (thr) receiver(q, warm);
+    else if (model) model_pinger(q, size, total, warm);
     else pinger(q, size, total, warm);
     wait_child(pid);
   } else {

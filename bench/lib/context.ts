@@ -19,6 +19,10 @@ export interface CaseContext {
   cbin: string;
   /** A System V queue made by the orchestrator (IPC_PRIVATE), which also removes it. */
   qid?: number;
+  /** A System V shared memory segment made by the orchestrator (IPC_PRIVATE), which also removes it. */
+  shmid?: number;
+  /** A System V semaphore set (3 semaphores, IPC_PRIVATE) made and removed by the orchestrator. */
+  semid?: number;
 }
 
 export type CaseFn = (ctx: CaseContext) => Promise<CaseResult>;
@@ -28,4 +32,4 @@ export const totalSeconds = (ctx: CaseContext): number => ctx.warm + ctx.seconds
 
 export const childCpu = (ctx: CaseContext): number | undefined => ctx.childCpu ?? undefined;
 
-export const cProgram = (ctx: CaseContext, name: 'pipebench' | 'msgqbench'): string => join(ctx.cbin, name);
+export const cProgram = (ctx: CaseContext, name: 'pipebench' | 'msgqbench' | 'shmbench' | 'sembench'): string => join(ctx.cbin, name);

@@ -10,9 +10,9 @@
 
 export interface ThroughputResult {
   kind: 'thr';
-  /** Bytes ('B') or messages ('msg') per second inside the window. */
+  /** Bytes ('B') or messages ('msg') per second inside the window; 'cpu': CPU seconds per second. */
   rate: number;
-  unit: 'B' | 'msg';
+  unit: 'B' | 'msg' | 'cpu';
   units: number;
   seconds: number;
   /** Deliveries inside the window ('data' events, batches, reads). */

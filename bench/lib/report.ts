@@ -28,7 +28,8 @@ export interface Cell {
   p99?: Stat;
   vsC?: number;
   vsNode?: number;
-  targets?: Array<{ text: string; met: boolean }>;
+  /** `binding`: judged at the placement the target is defined for (else shown for information). */
+  targets?: Array<{ text: string; met: boolean; binding: boolean }>;
   notes?: Record<string, number | string>;
   error?: string;
 }
@@ -73,7 +74,7 @@ export function compare(cells: Cell[]): void {
     cell.targets = [];
     for (const t of cell.row.targets) {
       const judged = judge(t, cell, c);
-      if (judged) cell.targets.push(judged);
+      if (judged) cell.targets.push({ ...judged, binding: (t.at ?? 'same') === cell.placement });
     }
   }
 }
@@ -112,13 +113,13 @@ function fmtRate(x: number): string {
 
 function fmtValue(cell: Cell, x: number): string {
   const r = cell.results[0];
-  if (r?.kind === 'thr') return r.unit === 'B' ? fmt(x / 1e6) : fmtRate(x);
+  if (r?.kind === 'thr') return r.unit === 'B' ? fmt(x / 1e6) : r.unit === 'cpu' ? fmt(x * 100) : fmtRate(x);
   return fmt(x);
 }
 
 function unitOf(cell: Cell): string {
   const r = cell.results[0];
-  if (r?.kind === 'thr') return r.unit === 'B' ? 'MB/s' : 'msg/s';
+  if (r?.kind === 'thr') return r.unit === 'B' ? 'MB/s' : r.unit === 'cpu' ? '% of a CPU' : 'msg/s';
   return 'µs';
 }
 
@@ -132,9 +133,9 @@ const ratio = (x: number | undefined) => (x === undefined ? '' : `${x.toFixed(2)
 
 function targetText(cell: Cell): string {
   if (!cell.targets || cell.targets.length === 0) return '';
-  const parts = cell.targets.map((t) => `${t.text} ${t.met ? 'met' : 'MISSED'}`);
-  // The targets are defined at `same`; elsewhere they are shown for information only.
-  return cell.placement === 'same' ? parts.join('; ') : `(${parts.join('; ')})`;
+  // A target is defined at one placement (`same` unless it says); elsewhere it is shown in
+  // parentheses, for information only.
+  return cell.targets.map((t) => (t.binding ? `${t.text} ${t.met ? 'met' : 'MISSED'}` : `(${t.text} ${t.met ? 'met' : 'MISSED'})`)).join('; ');
 }
 
 function notesText(cell: Cell): string {
@@ -181,12 +182,12 @@ export function renderTable(table: TableId, cells: Cell[], placements: Placement
   return `${title}\n${markdown(header, lines)}\n`;
 }
 
-/** The targets at `same`, one line each. */
+/** The targets at the placement each is defined for, one line each. */
 export function renderVerdicts(cells: Cell[]): string {
   const out: string[] = [];
   for (const cell of cells) {
-    if (cell.placement !== 'same' || !cell.targets) continue;
-    for (const t of cell.targets) out.push(`${t.met ? 'met   ' : 'MISSED'}  ${cell.row.label}: ${t.text} (vs C ${ratio(cell.vsC)}${cell.vsNode ? `, vs Node ${ratio(cell.vsNode)}` : ''})`);
+    if (!cell.targets) continue;
+    for (const t of cell.targets.filter((x) => x.binding)) out.push(`${t.met ? 'met   ' : 'MISSED'}  ${cell.row.label}: ${t.text} (vs C ${ratio(cell.vsC)}${cell.vsNode ? `, vs Node ${ratio(cell.vsNode)}` : ''})`);
   }
-  return out.length ? `### Targets (same placement)\n\n\`\`\`\n${out.join('\n')}\n\`\`\`\n` : '';
+  return out.length ? `### Targets (at the placement each is defined for; \`same\` unless marked)\n\n\`\`\`\n${out.join('\n')}\n\`\`\`\n` : '';
 }

@@ -1,12 +1,15 @@
 // Every row the benchmark can print: what it measures, how it is run, what it is compared
 // with, and the target the issue set for it (targets are defined at the `same` placement).
 
-export type Family = 'pipe' | 'fifo' | 'msg';
-export type TableId = 'stream.thr' | 'stream.rtt' | 'msg.thr' | 'msg.rtt';
+export type Family = 'pipe' | 'fifo' | 'msg' | 'shm' | 'sem';
+export type TableId = 'stream.thr' | 'stream.rtt' | 'msg.thr' | 'msg.rtt' | 'shm.rtt' | 'shm.thr' | 'shm.cpu' | 'sem.rtt';
 export type Who = 'rxipc' | 'node' | 'c';
 
-/** Throughput: value / reference >= ratio. Round trip: value <= factor * C + plusUs. */
-export type Target = { vs: 'c' | 'node'; atLeast: number } | { vs: 'c'; factor: number; plusUs: number };
+/**
+ * Throughput: value / reference >= ratio. Round trip: value <= factor * C + plusUs. Judged at
+ * `at` (default `same`); other placements show it for information.
+ */
+export type Target = ({ vs: 'c' | 'node'; atLeast: number } | { vs: 'c'; factor: number; plusUs: number }) & { at?: 'same' | 'cross' };
 
 /** Arguments of a C pair program run by the orchestrator. */
 export interface CArgs {
@@ -17,6 +20,8 @@ export interface CArgs {
   affinity: string;
   dir: string;
   qid: number | undefined;
+  shmid: number | undefined;
+  semid: number | undefined;
 }
 
 export interface Row {
@@ -27,8 +32,12 @@ export interface Row {
   /** What is measured, as printed. */
   label: string;
   size: number;
-  run: { c: 'pipebench' | 'msgqbench'; args: (a: CArgs) => string[] } | { node: string };
+  run: { c: 'pipebench' | 'msgqbench' | 'shmbench' | 'sembench'; args: (a: CArgs) => string[] } | { node: string };
   needsQueue?: boolean;
+  /** A 2 MiB IPC_PRIVATE segment for the run (ctx.shmid / -i). */
+  needsSegment?: boolean;
+  /** A semaphore set of 3 (IPC_PRIVATE, all 0), made and removed by the orchestrator. */
+  needsSem?: boolean;
   /** Keys of the rows this one is compared with. */
   refC?: string;
   refNode?: string;
@@ -42,7 +51,7 @@ const RTT = 64;
 const cPipe = (kind: 'pipe' | 'fifo', mode: 'thr' | 'lat') => (a: CArgs) => [
   `pair-${mode}`, '-k', kind, '-s', String(a.size), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity, '-d', a.dir,
 ];
-const cMsg = (mode: 'thr' | 'lat') => (a: CArgs) => [
+const cMsg = (mode: 'thr' | 'lat' | 'model') => (a: CArgs) => [
   `pair-${mode}`, '-q', String(a.qid), '-s', String(a.size), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity,
 ];
 
@@ -118,19 +127,56 @@ const msgThr: Row[] = MSG_SIZES.flatMap((size) => {
 const msgRtt: Row[] = [
   { key: 'c.msg.rtt', who: 'c', label: 'C ↔ C, types 1/2 on one queue', run: { c: 'msgqbench', args: cMsg('lat') } },
   {
+    key: 'c.msg.rtt.model', who: 'c', label: 'C model of the design (waiter thread + eventfd + epoll) ↔ C ponger',
+    run: { c: 'msgqbench', args: cMsg('model') }, refC: 'c.msg.rtt',
+  },
+  {
     key: 'rxipc.msg.rtt', who: 'rxipc', label: 'rxipc ↔ rxipc, messages() + trySend()', run: { node: 'rxipc.msg.rtt' }, refC: 'c.msg.rtt',
     targets: [{ vs: 'c', factor: 2, plusUs: 10 }],
   },
   { key: 'rxipc.msg.rtt.cpong', who: 'rxipc', label: 'rxipc ↔ C ponger (one rxipc side)', run: { node: 'rxipc.msg.rtt.cpong' }, refC: 'c.msg.rtt' },
 ].map((r) => ({ ...r, table: 'msg.rtt' as const, family: 'msg' as const, size: RTT, needsQueue: true }) as Row);
 
-export const ROWS: Row[] = [...streamThr, ...streamRtt, ...msgThr, ...msgRtt];
+const cShm = (role: 'pair-lat' | 'memcpy') => (a: CArgs) => [
+  role, '-i', String(a.shmid), '-s', String(a.size), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity,
+];
+const MiB = 1024 * KiB;
+
+const shmRows: Row[] = [
+  { key: 'c.shm.rtt', table: 'shm.rtt', size: RTT, who: 'c', label: 'C ↔ C, seqlock records + futex (fork)', run: { c: 'shmbench', args: cShm('pair-lat') } },
+  {
+    key: 'rxipc.shm.rtt', table: 'shm.rtt', size: RTT, who: 'rxipc', label: 'rxipc ↔ rxipc, publish() + shmChanges(notify)', run: { node: 'rxipc.shm.rtt' },
+    refC: 'c.shm.rtt', targets: [{ vs: 'c', factor: 2, plusUs: 0, at: 'cross' }],
+  },
+  { key: 'rxipc.shm.rtt.cpong', table: 'shm.rtt', size: RTT, who: 'rxipc', label: 'rxipc ↔ C ponger (one rxipc side)', run: { node: 'rxipc.shm.rtt.cpong' }, refC: 'c.shm.rtt' },
+  { key: 'c.shm.write', table: 'shm.thr', size: MiB, who: 'c', label: 'C memcpy of 1 MiB into the segment', run: { c: 'shmbench', args: cShm('memcpy') } },
+  {
+    key: 'rxipc.shm.write', table: 'shm.thr', size: MiB, who: 'rxipc', label: 'rxipc shm.buffer.set() of 1 MiB', run: { node: 'rxipc.shm.write' },
+    refC: 'c.shm.write', targets: [{ vs: 'c', atLeast: 0.8 }],
+  },
+  { key: 'rxipc.shm.poll.4k', table: 'shm.cpu', size: 4 * KiB, who: 'rxipc', label: 'one idle shmChanges watcher, 4 KiB every 1 ms', run: { node: 'rxipc.shm.poll' } },
+  { key: 'rxipc.shm.poll.1m', table: 'shm.cpu', size: MiB, who: 'rxipc', label: 'one idle shmChanges watcher, 1 MiB every 1 ms', run: { node: 'rxipc.shm.poll' } },
+].map((r) => ({ ...r, family: 'shm' as const, needsSegment: true }) as Row);
+
+const cSem = (a: CArgs) => ['pair-lat', '-m', String(a.semid), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity];
+
+const semRtt: Row[] = [
+  { key: 'c.sem.rtt', who: 'c', label: 'C ↔ C, semop ping-pong on two semaphores (fork)', run: { c: 'sembench', args: cSem } },
+  { key: 'rxipc.sem.rtt', who: 'rxipc', label: 'rxipc ↔ rxipc, release() + await acquire()', run: { node: 'rxipc.sem.rtt' }, refC: 'c.sem.rtt' },
+  { key: 'rxipc.sem.rtt.cpong', who: 'rxipc', label: 'rxipc ↔ C ponger (one rxipc side)', run: { node: 'rxipc.sem.rtt.cpong' }, refC: 'c.sem.rtt' },
+].map((r) => ({ ...r, table: 'sem.rtt' as const, family: 'sem' as const, size: 0, needsSem: true }) as Row);
+
+export const ROWS: Row[] = [...streamThr, ...streamRtt, ...msgThr, ...msgRtt, ...shmRows, ...semRtt];
 
 export const TABLES: Record<TableId, string> = {
   'stream.thr': 'Pipes & FIFOs: one-way throughput, 64 KiB chunks (MB/s = 10^6 B/s, measured at the reader)',
   'stream.rtt': 'Pipes & FIFOs: round trip, 64 B (p50 and p99 in µs; ratios are of p50, lower is better)',
   'msg.thr': 'System V message queues: one-way messages/s (counted at the receiver)',
   'msg.rtt': 'System V message queues: round trip, 64 B (µs; ratios are of p50, lower is better)',
+  'shm.rtt': 'Shared memory: change-notification round trip through two records, 64 B (µs; ratios are of p50, lower is better)',
+  'shm.thr': 'Shared memory: write bandwidth into a System V segment, 1 MiB copies (MB/s = 10^6 B/s)',
+  'shm.cpu': 'Shared memory: CPU cost of one polling watcher with nothing changing (percent of one CPU; lower is better; no peer)',
+  'sem.rtt': 'System V semaphores: acquire/release round trip between two processes (µs; ratios are of p50, lower is better)',
 };
 
 /** The rows of `families`, plus every row they are compared with. */

@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 
-import { Fifo, MessageQueue, readableFromFd, writableFromFd } from '@rxipc/core';
+import { Fifo, MessageQueue, readableFromFd, SemaphoreSet, SharedMemory, writableFromFd } from '@rxipc/core';
 import { json, typedQueue } from '@rxipc/rx';
 
 import { log } from './log.js';
@@ -65,6 +65,37 @@ switch (role) {
       say(`receive failed: ${(err as Error).message} (the queue was removed under the wait)`);
     }
     queue.close();
+    break;
+  }
+  // (d) add 1 to the counter at offset 0, 5000 times under the semaphore; then publish a record.
+  case 'shm-adder': {
+    const [shmId, semId] = arg.split(':').map(Number);
+    const shm = SharedMemory.fromId(shmId!);
+    const sem = SemaphoreSet.fromId(semId!);
+    const counter = shm.buffer;
+    for (let i = 0; i < 5000; i++) {
+      await sem.withLock(0, () => counter.writeUInt32LE(counter.readUInt32LE(0) + 1, 0));
+    }
+    shm.publish(64, `adder ${process.pid} done`);
+    say('added 5000 under the semaphore, published a record at offset 64');
+    await Promise.all([shm.close(), sem.close()]);
+    break;
+  }
+  // (d) wait for a semaphore the parent holds; the event loop keeps ticking meanwhile.
+  case 'sem-waiter': {
+    const sem = SemaphoreSet.fromId(Number(arg));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 50);
+    const started = performance.now();
+    const acquiring = sem.acquire(0);
+    process.send?.('waiting');
+    process.disconnect?.();
+    say('acquire(0): waiting (on a waiter thread)');
+    await acquiring;
+    clearInterval(ticker);
+    say(`acquired after ${Math.round(performance.now() - started)} ms; ${ticks} timer ticks ran meanwhile`);
+    sem.release(0);
+    await sem.close();
     break;
   }
   default:

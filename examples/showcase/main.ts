@@ -6,6 +6,9 @@
 //   (b) FIFO: an open that waits for its peer without blocking anything; timeout and abort
 //   (c) System V message queue: kernel-side type filtering with rx, a read stream, a typed
 //       JSON queue, and removal waking a receiver blocked in another process (EIDRM)
+//   (d) shared memory and a semaphore: two processes add to one counter under the lock and
+//       publish records watched through a futex; a held semaphore makes another process
+//       wait off its event loop; detach empties every old view
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,8 +17,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import { createPipe, Fifo, getPipeCapacity, IPC_PRIVATE, MessageQueue } from '@rxipc/core';
-import { json, messages, typedQueue } from '@rxipc/rx';
+import { createPipe, Fifo, getPipeCapacity, IPC_PRIVATE, MessageQueue, SemaphoreSet, SharedMemory } from '@rxipc/core';
+import { json, messages, shmChanges, typedQueue } from '@rxipc/rx';
 import { firstValueFrom, take, tap, toArray } from 'rxjs';
 
 import { elapsed, log } from './log.js';
@@ -181,9 +184,65 @@ async function messageQueue(): Promise<void> {
   say(`child exited with ${await waiter.exited}`);
 }
 
+// ---- (d) shared memory and semaphores ----
+
+async function sharedMemory(): Promise<void> {
+  section('(d) shared memory and a semaphore: two processes, one counter');
+  const shm = SharedMemory.open(IPC_PRIVATE, { size: 4096, create: true, mode: 0o600 });
+  let removed = false; // both are removed at the end of the section; cleanUp() covers an early way out
+  cleanups.push(() => {
+    if (!removed) shm.remove();
+    void shm.close();
+  });
+  const sem = SemaphoreSet.open(IPC_PRIVATE, { count: 1, create: true, initial: [1], mode: 0o600 });
+  cleanups.push(() => removed || sem.remove());
+  say(`shmget(IPC_PRIVATE): segment ${shm.id}, ${shm.size} bytes, zero-filled; semget(IPC_PRIVATE): set ${sem.id}, value 1`);
+
+  // Each adder publishes a record at offset 64 when it is done: watched through its futex.
+  const done = firstValueFrom(
+    shmChanges(shm, { notify: true, offset: 64 }).pipe(
+      tap((record) => say(`shmChanges(notify) at offset 64: "${record}"`)),
+      take(2),
+      toArray(),
+    ),
+  );
+  const ids = `${shm.id}:${sem.id}`;
+  const adders = [startChild('shm-adder', ids), startChild('shm-adder', ids)];
+  say(`started children ${adders.map((a) => a.child.pid).join(' and ')}: each adds 1 to the counter 5000 times under the semaphore`);
+  await Promise.all([...adders.map((a) => a.exited), done]);
+  say(`counter = ${shm.buffer.readUInt32LE(0)} (2 × 5000, nothing lost)`);
+
+  section('(d) a semaphore held here makes another process wait, off its event loop');
+  sem.tryAcquire(0); // the lock is free again: take it
+  const waiter = startChild('sem-waiter', String(sem.id), [], true);
+  await Promise.race([once(waiter.child, 'message'), waiter.exited]); // 'waiting'
+  setTimeout(() => {
+    sem.release(0);
+    say('released the semaphore');
+  }, 300);
+  say(`holding semaphore 0 of set ${sem.id} for 300 ms`);
+  await waiter.exited;
+
+  section('(d) detach: every old view becomes empty, never a crash');
+  const bytes = shm.buffer.subarray(0, 16);
+  const words = new Uint32Array(shm.buffer.buffer, shm.buffer.byteOffset, 4);
+  shm.detach();
+  let after = '';
+  try {
+    shm.read(0, 4);
+  } catch (err) {
+    after = (err as NodeJS.ErrnoException).code ?? String(err);
+  }
+  say(`after detach(): the Buffer view has length ${bytes.length}, the Uint32Array ${words.length}; read() -> ${after}`);
+  shm.remove();
+  sem.remove();
+  removed = true;
+  say(`removed segment ${shm.id} and semaphore set ${sem.id}`);
+}
+
 // ---- run ----
 
-console.log(`rxipc showcase: real processes over pipes, FIFOs and System V message queues (parent pid ${process.pid})`);
+console.log(`rxipc showcase: real processes over pipes, FIFOs, System V message queues, shared memory and semaphores (parent pid ${process.pid})`);
 const dir = mkdtempSync(join(tmpdir(), 'rxipc-showcase-'));
 cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
 say(`temporary directory ${dir}`);
@@ -191,6 +250,7 @@ try {
   await anonymousPipe();
   await namedPipe(dir);
   await messageQueue();
+  await sharedMemory();
   console.log(`\nall done in ${(elapsed() / 1000).toFixed(1)} s; nothing left behind`);
 } catch (err) {
   say(`failed: ${(err as Error).stack ?? err}`);

@@ -34,6 +34,12 @@ describe('showcase', () => {
     expect(stdout).toContain('createReadStream({ type: 5 }): type 5 "stream line 2"');
     expect(stdout).toContain("typed.messages('point'): { x: 1, y: 2 }, { x: 3, y: 5 }");
     expect(stdout).toMatch(/queue-waiter\(\d+\) +receive failed: EIDRM/);
+    // (d) shared memory and semaphores: an exact counter, records seen through the futex, a
+    // semaphore wait that left the child's event loop running, detach emptying old views.
+    expect(stdout).toContain('counter = 10000 (2 × 5000, nothing lost)');
+    expect(stdout.match(/shmChanges\(notify\) at offset 64: "adder \d+ done"/g)).toHaveLength(2);
+    expect(stdout).toMatch(/sem-waiter\(\d+\) +acquired after \d+ ms; [1-9]\d* timer ticks ran meanwhile/);
+    expect(stdout).toContain('after detach(): the Buffer view has length 0, the Uint32Array 0; read() -> ERR_RXIPC_DETACHED');
     expect(stdout).toMatch(/all done in [\d.]+ s/);
 
     // Nothing left: its queue, its FIFO and the FIFO's temporary directory are gone. (Checked

@@ -49,9 +49,15 @@ beforeAll(async () => {
   const exit = await c.exited;
   const lines = c.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   for (const l of lines) {
-    if (typeof l.q !== 'number') continue;
     try {
-      native.msgctlRemove(l.q); // only ids the child made with IPC_PRIVATE; normally gone already
+      // Only what the child made (IPC_PRIVATE ids, its own /rxipc-fuzz-<pid>-<n> names); normally gone already.
+      if (typeof l.q === 'number') native.msgctlRemove(l.q);
+      if (typeof l.shm === 'number') native.shmctlRemove(l.shm);
+      if (typeof l.posix === 'string') native.shmUnlink(l.posix);
+      // Only ids the child made with IPC_PRIVATE, names of its own; normally gone already.
+      if (typeof l.q === 'number') native.msgctlRemove(l.q);
+      else if (typeof l.sem === 'number') native.semctlRemove(l.sem);
+      else if (typeof l.psem === 'string') native.semUnlink(l.psem);
     } catch {
       /* removed by the child */
     }

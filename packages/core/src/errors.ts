@@ -52,6 +52,25 @@ export function closedError(what: string): Error & { code: string } {
   return withCode(new Error(`${what} is closed`), 'ERR_RXIPC_CLOSED');
 }
 
+/** The error for reading or writing shared memory after its `detach()`. */
+export function detachedError(what: string): Error & { code: string } {
+  return withCode(new Error(`${what} is detached: its memory is no longer mapped in this process`), 'ERR_RXIPC_DETACHED');
+}
+
+/** The error for writing through a read-only attachment (a JS write there would be a SIGSEGV). */
+export function readOnlyError(what: string): Error & { code: string } {
+  return withCode(new Error(`${what} is attached read-only: it has no writable buffer`), 'ERR_RXIPC_READ_ONLY');
+}
+
+/**
+ * A System V semaphore set that another process created but has not initialised yet (its
+ * sem_otime is still 0 after the bounded wait of SemaphoreSet.open): `id` names the set.
+ */
+export function notInitialisedError(what: string, id: number, waitedMs: number): Error & { code: string; id: number } {
+  const err = withCode(new Error(`${what} ${id} was not initialised by its creator within ${waitedMs} ms`), 'ERR_RXIPC_NOT_INITIALISED');
+  return Object.assign(err, { id });
+}
+
 /** A path that exists but is not a FIFO. */
 export function notFifoError(path: string, kind: string): Error & { code: string; path: string } {
   const err = withCode(new Error(`'${path}' is not a FIFO (it is ${kind})`), 'ERR_RXIPC_NOT_FIFO');

@@ -57,3 +57,44 @@ export {
   type MessageReadStreamOptions,
   type MessageWriteStreamOptions,
 } from './streams/message-streams.js';
+
+// Shared memory: System V segments and POSIX objects, with seqlock records for change feeds
+export {
+  SharedMemory,
+  type SharedMemoryFromIdOptions,
+  type SharedMemoryLimits,
+  type SharedMemoryOpenOptions,
+  type SharedMemorySetOptions,
+  type SharedMemoryStat,
+  type SharedMemoryUsage,
+} from './sysv/shared-memory.js';
+export {
+  PosixSharedMemory,
+  type PosixSharedMemoryOpenOptions,
+  type PosixSharedMemorySetOptions,
+  type PosixSharedMemoryStat,
+} from './posix/shared-memory.js';
+export type { RecordSnapshot, SharedMemoryEvents, WaitForChangeOptions } from './shm/mapping.js';
+// System V semaphore sets
+export {
+  SemaphoreSet,
+  type AcquireOptions,
+  type OpOptions,
+  type ReleaseOptions,
+  type SemaphoreOp,
+  type SemaphoreSetEvents,
+  type SemaphoreSetLimits,
+  type SemaphoreSetOpenOptions,
+  type SemaphoreSetPermissions,
+  type SemaphoreSetStat,
+  type SemWaitOptions,
+  type TryAcquireOptions,
+} from './sysv/semaphore-set.js';
+
+// POSIX named semaphores
+export {
+  PosixSemaphore,
+  type PosixSemaphoreEvents,
+  type PosixSemaphoreOpenOptions,
+  type PosixWaitOptions,
+} from './posix/semaphore.js';

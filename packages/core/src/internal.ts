@@ -42,3 +42,6 @@ export {
 // The hooks @rxipc/rx needs of a queue object, kept out of MessageQueue's public type.
 export { queueInternals, type QueueInternals, type ValidSelector } from './sysv/message-queue.js';
 export type { Consumer, Subscription, SubscriptionOptions } from './sysv/receiver.js';
+
+// The base of SharedMemory and PosixSharedMemory (for @rxipc/rx's instance checks).
+export { SharedMapping } from './shm/mapping.js';

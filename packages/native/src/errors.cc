@@ -227,4 +227,12 @@ bool ArgDeadline(const Napi::CallbackInfo& info, size_t i, struct timespec* dead
   return true;
 }
 
+void SetFunctions(Napi::Env env, Napi::Object target, std::initializer_list<NamedFunction> fns) {
+  for (const NamedFunction& f : fns) target.Set(f.name, Napi::Function::New(env, f.fn, f.name));
+}
+
+void SetConstants(Napi::Object target, std::initializer_list<NamedConstant> constants) {
+  for (const NamedConstant& c : constants) target.Set(c.name, c.value);
+}
+
 }  // namespace rxipc

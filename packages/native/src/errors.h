@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <initializer_list>
 #include <vector>
 
 namespace rxipc {
@@ -53,5 +54,19 @@ Bytes ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name);
 // turned into an absolute CLOCK_MONOTONIC deadline now, so that a wait retried after a stray
 // signal keeps it. Returns false when there is no timeout.
 bool ArgDeadline(const Napi::CallbackInfo& info, size_t i, struct timespec* deadline);
+
+// Export tables: each family's Init lists its calls and constants once.
+struct NamedFunction {
+  const char* name;
+  Napi::Value (*fn)(const Napi::CallbackInfo&);
+};
+void SetFunctions(Napi::Env env, Napi::Object target, std::initializer_list<NamedFunction> fns);
+struct NamedConstant {
+  const char* name;
+  double value;
+};
+void SetConstants(Napi::Object target, std::initializer_list<NamedConstant> constants);
+// RXIPC_CONSTANT(IPC_CREAT) -> { "IPC_CREAT", IPC_CREAT }
+#define RXIPC_CONSTANT(c) ::rxipc::NamedConstant{#c, double(c)}
 
 }  // namespace rxipc

@@ -101,14 +101,18 @@ Napi::Value OpenWait(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitFifo(Napi::Env env, Napi::Object exports, Napi::Object constants) {
-  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
-  exports.Set("mkfifoat", Napi::Function::New(env, Mkfifoat, "mkfifoat"));
-  exports.Set("unlink", Napi::Function::New(env, Unlink, "unlink"));
-  exports.Set("unlinkat", Napi::Function::New(env, Unlinkat, "unlinkat"));
-  exports.Set("openNonBlocking", Napi::Function::New(env, OpenNonBlocking, "openNonBlocking"));
-  exports.Set("openWait", Napi::Function::New(env, OpenWait, "openWait"));
-  constants.Set("AT_FDCWD", AT_FDCWD);
-  constants.Set("AT_REMOVEDIR", AT_REMOVEDIR);
+  SetFunctions(env, exports, {
+      {"mkfifo", Mkfifo},
+      {"mkfifoat", Mkfifoat},
+      {"unlink", Unlink},
+      {"unlinkat", Unlinkat},
+      {"openNonBlocking", OpenNonBlocking},
+      {"openWait", OpenWait},
+  });
+  SetConstants(constants, {
+      RXIPC_CONSTANT(AT_FDCWD),
+      RXIPC_CONSTANT(AT_REMOVEDIR),
+  });
 }
 
 }  // namespace rxipc

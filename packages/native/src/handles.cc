@@ -16,6 +16,19 @@ bool Resource::Borrow() {
   return true;
 }
 
+uint32_t Resource::StartBorrowing(Napi::Env env, std::shared_ptr<Task> task, const char* syscall) {
+  if (!Borrow()) ThrowSystemError(env, EBADF, syscall);
+  uint32_t id;
+  try {
+    id = EnvState::Get(env)->Start(env, task);
+  } catch (...) {
+    task->Finished();  // the task never ran: give the borrow back
+    throw;
+  }
+  AddBorrower(env, id);
+  return id;
+}
+
 void Resource::AddBorrower(Napi::Env env, uint32_t task_id) {
   if (borrowers_.size() >= 64) {  // forget Tasks that ended, so a long-lived object stays small
     EnvState* state = EnvState::Get(env);

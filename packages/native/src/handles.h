@@ -21,6 +21,8 @@
 
 namespace rxipc {
 
+class Task;
+
 class Resource {
  public:
   enum Kind { kMapping, kNamedSemaphore };
@@ -32,6 +34,10 @@ class Resource {
   bool Borrow();
   // Main thread, after EnvState::Start gave the borrowing Task its id (for Quiesce to cancel it).
   void AddBorrower(Napi::Env env, uint32_t task_id);
+  // Main thread. Borrow(), start `task` on a waiter thread, AddBorrower(): the task must
+  // Return() the borrow when it finishes (Task::Finished). EBADF (in `syscall`) once
+  // closing began; a failed start returns the borrow. Returns the task id.
+  uint32_t StartBorrowing(Napi::Env env, std::shared_ptr<Task> task, const char* syscall);
   // Any thread (the Task's waiter thread, or the main thread when Start failed). Releases the
   // object if it was waiting for its borrowers (ReleaseWhenIdle) and this was the last one.
   void Return();

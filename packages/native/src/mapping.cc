@@ -208,17 +208,8 @@ Napi::Value FutexWait(const Napi::CallbackInfo& info) {
   uint32_t expected = ArgWord(info, 2);
   struct timespec deadline = {0, 0};
   bool timed = ArgDeadline(info, 3, &deadline);
-  if (!m->Borrow()) ThrowSystemError(env, EBADF, "futex");
   auto task = std::make_shared<FutexWaitTask>(m, offset, expected, timed, deadline);
-  uint32_t id;
-  try {
-    id = EnvState::Get(env)->Start(env, task);
-  } catch (...) {
-    task->Finished();
-    throw;
-  }
-  m->AddBorrower(env, id);
-  return Napi::Number::New(env, id);
+  return Napi::Number::New(env, m->StartBorrowing(env, task, "futex"));
 }
 
 // futexWake(mapping, offset, count) -> how many waiters were woken.
@@ -234,11 +225,13 @@ Napi::Value FutexWake(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitMapping(Napi::Env env, Napi::Object exports, Napi::Object constants) {
-  exports.Set("mappingRead", Napi::Function::New(env, MappingRead, "mappingRead"));
-  exports.Set("mappingWrite", Napi::Function::New(env, MappingWrite, "mappingWrite"));
-  exports.Set("mappingLoad32", Napi::Function::New(env, MappingLoad32, "mappingLoad32"));
-  exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));
-  exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));
+  SetFunctions(env, exports, {
+      {"mappingRead", MappingRead},
+      {"mappingWrite", MappingWrite},
+      {"mappingLoad32", MappingLoad32},
+      {"futexWait", FutexWait},
+      {"futexWake", FutexWake},
+  });
 }
 
 }  // namespace rxipc

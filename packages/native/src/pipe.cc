@@ -61,21 +61,25 @@ Napi::Value GetFileFlags(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitPipe(Napi::Env env, Napi::Object exports, Napi::Object constants) {
-  exports.Set("pipe2", Napi::Function::New(env, Pipe2, "pipe2"));
-  exports.Set("getPipeSize", Napi::Function::New(env, GetPipeSize, "getPipeSize"));
-  exports.Set("setPipeSize", Napi::Function::New(env, SetPipeSize, "setPipeSize"));
-  exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
-  exports.Set("getFileFlags", Napi::Function::New(env, GetFileFlags, "getFileFlags"));
-  constants.Set("O_CLOEXEC", O_CLOEXEC);
-  constants.Set("O_NONBLOCK", O_NONBLOCK);
-  constants.Set("O_DIRECT", O_DIRECT);
-  constants.Set("O_RDONLY", O_RDONLY);
-  constants.Set("O_WRONLY", O_WRONLY);
-  constants.Set("O_RDWR", O_RDWR);
-  constants.Set("O_ACCMODE", O_ACCMODE);
-  constants.Set("PIPE_BUF", PIPE_BUF);
-  constants.Set("F_GETPIPE_SZ", F_GETPIPE_SZ);
-  constants.Set("F_SETPIPE_SZ", F_SETPIPE_SZ);
+  SetFunctions(env, exports, {
+      {"pipe2", Pipe2},
+      {"getPipeSize", GetPipeSize},
+      {"setPipeSize", SetPipeSize},
+      {"setNonBlocking", SetNonBlocking},
+      {"getFileFlags", GetFileFlags},
+  });
+  SetConstants(constants, {
+      RXIPC_CONSTANT(O_CLOEXEC),
+      RXIPC_CONSTANT(O_NONBLOCK),
+      RXIPC_CONSTANT(O_DIRECT),
+      RXIPC_CONSTANT(O_RDONLY),
+      RXIPC_CONSTANT(O_WRONLY),
+      RXIPC_CONSTANT(O_RDWR),
+      RXIPC_CONSTANT(O_ACCMODE),
+      RXIPC_CONSTANT(PIPE_BUF),
+      RXIPC_CONSTANT(F_GETPIPE_SZ),
+      RXIPC_CONSTANT(F_SETPIPE_SZ),
+  });
 }
 
 }  // namespace rxipc

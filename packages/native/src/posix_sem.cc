@@ -113,17 +113,8 @@ Napi::Value SemWaitStart(const Napi::CallbackInfo& info) {
   auto s = LiveSem(info, 0, "sem_wait");
   struct timespec deadline = {0, 0};
   bool timed = ArgDeadline(info, 1, &deadline);
-  if (!s->Borrow()) ThrowSystemError(env, EBADF, "sem_wait");
   auto task = std::make_shared<SemWaitTask>(s, timed, deadline);
-  uint32_t id;
-  try {
-    id = EnvState::Get(env)->Start(env, task);
-  } catch (...) {
-    task->Finished();
-    throw;
-  }
-  s->AddBorrower(env, id);
-  return Napi::Number::New(env, id);
+  return Napi::Number::New(env, s->StartBorrowing(env, task, "sem_wait"));
 }
 
 Napi::Value SemUnlink(const Napi::CallbackInfo& info) {
@@ -145,13 +136,15 @@ Napi::Value SemClose(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitPosixSem(Napi::Env env, Napi::Object exports, Napi::Object constants) {
-  exports.Set("semOpen", Napi::Function::New(env, SemOpen, "semOpen"));
-  exports.Set("semPost", Napi::Function::New(env, SemPost, "semPost"));
-  exports.Set("semTrywait", Napi::Function::New(env, SemTrywait, "semTrywait"));
-  exports.Set("semWaitStart", Napi::Function::New(env, SemWaitStart, "semWaitStart"));
-  exports.Set("semGetvalue", Napi::Function::New(env, SemGetvalue, "semGetvalue"));
-  exports.Set("semUnlink", Napi::Function::New(env, SemUnlink, "semUnlink"));
-  exports.Set("semClose", Napi::Function::New(env, SemClose, "semClose"));
+  SetFunctions(env, exports, {
+      {"semOpen", SemOpen},
+      {"semPost", SemPost},
+      {"semTrywait", SemTrywait},
+      {"semWaitStart", SemWaitStart},
+      {"semGetvalue", SemGetvalue},
+      {"semUnlink", SemUnlink},
+      {"semClose", SemClose},
+  });
   constants.Set("SEM_VALUE_MAX", SEM_VALUE_MAX);
 }
 

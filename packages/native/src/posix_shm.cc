@@ -95,17 +95,21 @@ Napi::Value Munmap(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitPosixShm(Napi::Env env, Napi::Object exports, Napi::Object constants) {
-  exports.Set("shmOpen", Napi::Function::New(env, ShmOpen, "shmOpen"));
-  exports.Set("shmUnlink", Napi::Function::New(env, ShmUnlink, "shmUnlink"));
-  exports.Set("ftruncate", Napi::Function::New(env, Ftruncate, "ftruncate"));
-  exports.Set("fstat", Napi::Function::New(env, Fstat, "fstat"));
-  exports.Set("mmap", Napi::Function::New(env, Mmap, "mmap"));
-  exports.Set("munmap", Napi::Function::New(env, Munmap, "munmap"));
-  constants.Set("O_CREAT", O_CREAT);
-  constants.Set("O_EXCL", O_EXCL);
-  constants.Set("O_TRUNC", O_TRUNC);
-  constants.Set("PROT_READ", PROT_READ);
-  constants.Set("PROT_WRITE", PROT_WRITE);
+  SetFunctions(env, exports, {
+      {"shmOpen", ShmOpen},
+      {"shmUnlink", ShmUnlink},
+      {"ftruncate", Ftruncate},
+      {"fstat", Fstat},
+      {"mmap", Mmap},
+      {"munmap", Munmap},
+  });
+  SetConstants(constants, {
+      RXIPC_CONSTANT(O_CREAT),
+      RXIPC_CONSTANT(O_EXCL),
+      RXIPC_CONSTANT(O_TRUNC),
+      RXIPC_CONSTANT(PROT_READ),
+      RXIPC_CONSTANT(PROT_WRITE),
+  });
 }
 
 }  // namespace rxipc

@@ -432,38 +432,44 @@ Napi::Value MsgctlStatIndex(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitSysvMsg(Napi::Env env, Napi::Object exports, Napi::Object constants) {
-  exports.Set("ftok", Napi::Function::New(env, Ftok, "ftok"));
-  exports.Set("msgget", Napi::Function::New(env, Msgget, "msgget"));
-  exports.Set("msgsnd", Napi::Function::New(env, Msgsnd, "msgsnd"));
-  exports.Set("msgsndRecords", Napi::Function::New(env, MsgsndRecords, "msgsndRecords"));
-  exports.Set("msgrcv", Napi::Function::New(env, Msgrcv, "msgrcv"));
-  exports.Set("msgrcvStart", Napi::Function::New(env, MsgrcvStart, "msgrcvStart"));
-  exports.Set("msgrcvCredit", Napi::Function::New(env, MsgrcvCredit, "msgrcvCredit"));
-  exports.Set("msgsndStart", Napi::Function::New(env, MsgsndStart, "msgsndStart"));
-  exports.Set("msgPutBackStart", Napi::Function::New(env, MsgPutBackStart, "msgPutBackStart"));
-  exports.Set("msgBacklog", Napi::Function::New(env, MsgBacklog, "msgBacklog"));
-  exports.Set("prepareExit", Napi::Function::New(env, PrepareExit, "prepareExit"));
+  SetFunctions(env, exports, {
+      {"ftok", Ftok},
+      {"msgget", Msgget},
+      {"msgsnd", Msgsnd},
+      {"msgsndRecords", MsgsndRecords},
+      {"msgrcv", Msgrcv},
+      {"msgrcvStart", MsgrcvStart},
+      {"msgrcvCredit", MsgrcvCredit},
+      {"msgsndStart", MsgsndStart},
+      {"msgPutBackStart", MsgPutBackStart},
+      {"msgBacklog", MsgBacklog},
+      {"prepareExit", PrepareExit},
+  });
   exports.Get("testing").As<Napi::Object>().Set("putBacksPending", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
                 return Napi::Number::New(info.Env(), double(OrphansPending()));
               }, "putBacksPending"));
-  exports.Set("msgctlStat", Napi::Function::New(env, MsgctlStat, "msgctlStat"));
-  exports.Set("msgctlSet", Napi::Function::New(env, MsgctlSet, "msgctlSet"));
-  exports.Set("msgctlRemove", Napi::Function::New(env, MsgctlRemove, "msgctlRemove"));
-  exports.Set("msgctlInfo", Napi::Function::New(env, MsgctlInfo, "msgctlInfo"));
-  exports.Set("msgctlStatIndex", Napi::Function::New(env, MsgctlStatIndex, "msgctlStatIndex"));
-  constants.Set("IPC_PRIVATE", IPC_PRIVATE);
-  constants.Set("IPC_CREAT", IPC_CREAT);
-  constants.Set("IPC_EXCL", IPC_EXCL);
-  constants.Set("IPC_NOWAIT", IPC_NOWAIT);
-  constants.Set("IPC_RMID", IPC_RMID);
-  constants.Set("IPC_SET", IPC_SET);
-  constants.Set("IPC_STAT", IPC_STAT);
-  constants.Set("IPC_INFO", IPC_INFO);
-  constants.Set("MSG_INFO", MSG_INFO);
-  constants.Set("MSG_STAT", MSG_STAT);
-  constants.Set("MSG_STAT_ANY", MSG_STAT_ANY);
-  constants.Set("MSG_EXCEPT", MSG_EXCEPT);
-  constants.Set("MSG_NOERROR", MSG_NOERROR);
+  SetFunctions(env, exports, {
+      {"msgctlStat", MsgctlStat},
+      {"msgctlSet", MsgctlSet},
+      {"msgctlRemove", MsgctlRemove},
+      {"msgctlInfo", MsgctlInfo},
+      {"msgctlStatIndex", MsgctlStatIndex},
+  });
+  SetConstants(constants, {
+      RXIPC_CONSTANT(IPC_PRIVATE),
+      RXIPC_CONSTANT(IPC_CREAT),
+      RXIPC_CONSTANT(IPC_EXCL),
+      RXIPC_CONSTANT(IPC_NOWAIT),
+      RXIPC_CONSTANT(IPC_RMID),
+      RXIPC_CONSTANT(IPC_SET),
+      RXIPC_CONSTANT(IPC_STAT),
+      RXIPC_CONSTANT(IPC_INFO),
+      RXIPC_CONSTANT(MSG_INFO),
+      RXIPC_CONSTANT(MSG_STAT),
+      RXIPC_CONSTANT(MSG_STAT_ANY),
+      RXIPC_CONSTANT(MSG_EXCEPT),
+      RXIPC_CONSTANT(MSG_NOERROR),
+  });
 }
 
 }  // namespace rxipc

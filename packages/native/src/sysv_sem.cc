@@ -318,29 +318,33 @@ Napi::Value SemctlStatIndex(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitSysvSem(Napi::Env env, Napi::Object exports, Napi::Object constants) {
-  exports.Set("semget", Napi::Function::New(env, Semget, "semget"));
-  exports.Set("semop", Napi::Function::New(env, Semop, "semop"));
-  exports.Set("semopStart", Napi::Function::New(env, SemopStart, "semopStart"));
-  exports.Set("semctlGet", Napi::Function::New(env, SemctlGet, "semctlGet"));
-  exports.Set("semctlSetVal", Napi::Function::New(env, SemctlSetVal, "semctlSetVal"));
-  exports.Set("semctlGetAll", Napi::Function::New(env, SemctlGetAll, "semctlGetAll"));
-  exports.Set("semctlSetAll", Napi::Function::New(env, SemctlSetAll, "semctlSetAll"));
-  exports.Set("semctlStat", Napi::Function::New(env, SemctlStat, "semctlStat"));
-  exports.Set("semctlSet", Napi::Function::New(env, SemctlSet, "semctlSet"));
-  exports.Set("semctlRemove", Napi::Function::New(env, SemctlRemove, "semctlRemove"));
-  exports.Set("semctlInfo", Napi::Function::New(env, SemctlInfo, "semctlInfo"));
-  exports.Set("semctlStatIndex", Napi::Function::New(env, SemctlStatIndex, "semctlStatIndex"));
-  constants.Set("SEM_UNDO", SEM_UNDO);
-  constants.Set("GETVAL", GETVAL);
-  constants.Set("SETVAL", SETVAL);
-  constants.Set("GETALL", GETALL);
-  constants.Set("SETALL", SETALL);
-  constants.Set("GETPID", GETPID);
-  constants.Set("GETNCNT", GETNCNT);
-  constants.Set("GETZCNT", GETZCNT);
-  constants.Set("SEM_INFO", SEM_INFO);
-  constants.Set("SEM_STAT", SEM_STAT);
-  constants.Set("SEM_STAT_ANY", SEM_STAT_ANY);
+  SetFunctions(env, exports, {
+      {"semget", Semget},
+      {"semop", Semop},
+      {"semopStart", SemopStart},
+      {"semctlGet", SemctlGet},
+      {"semctlSetVal", SemctlSetVal},
+      {"semctlGetAll", SemctlGetAll},
+      {"semctlSetAll", SemctlSetAll},
+      {"semctlStat", SemctlStat},
+      {"semctlSet", SemctlSet},
+      {"semctlRemove", SemctlRemove},
+      {"semctlInfo", SemctlInfo},
+      {"semctlStatIndex", SemctlStatIndex},
+  });
+  SetConstants(constants, {
+      RXIPC_CONSTANT(SEM_UNDO),
+      RXIPC_CONSTANT(GETVAL),
+      RXIPC_CONSTANT(SETVAL),
+      RXIPC_CONSTANT(GETALL),
+      RXIPC_CONSTANT(SETALL),
+      RXIPC_CONSTANT(GETPID),
+      RXIPC_CONSTANT(GETNCNT),
+      RXIPC_CONSTANT(GETZCNT),
+      RXIPC_CONSTANT(SEM_INFO),
+      RXIPC_CONSTANT(SEM_STAT),
+      RXIPC_CONSTANT(SEM_STAT_ANY),
+  });
   constants.Set("SEMVMX", kSemvmx);
 }
 

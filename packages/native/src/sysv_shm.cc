@@ -173,30 +173,34 @@ Napi::Value ShmctlStatIndex(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitSysvShm(Napi::Env env, Napi::Object exports, Napi::Object constants) {
-  exports.Set("shmget", Napi::Function::New(env, Shmget, "shmget"));
-  exports.Set("shmat", Napi::Function::New(env, Shmat, "shmat"));
-  exports.Set("shmdt", Napi::Function::New(env, Shmdt, "shmdt"));
-  exports.Set("shmctlStat", Napi::Function::New(env, ShmctlStat, "shmctlStat"));
-  exports.Set("shmctlSet", Napi::Function::New(env, ShmctlSet, "shmctlSet"));
-  exports.Set("shmctlRemove", Napi::Function::New(env, ShmctlRemove, "shmctlRemove"));
-  exports.Set("shmctlLock", Napi::Function::New(env, ShmctlLock, "shmctlLock"));
-  exports.Set("shmctlInfo", Napi::Function::New(env, ShmctlInfo, "shmctlInfo"));
-  exports.Set("shmctlStatIndex", Napi::Function::New(env, ShmctlStatIndex, "shmctlStatIndex"));
-  constants.Set("SHM_RDONLY", SHM_RDONLY);
-  constants.Set("SHM_RND", SHM_RND);
-  constants.Set("SHM_REMAP", SHM_REMAP);
-  constants.Set("SHM_EXEC", SHM_EXEC);
-  constants.Set("SHM_HUGETLB", SHM_HUGETLB);
-  constants.Set("SHM_HUGE_2MB", SHM_HUGE_2MB);
-  constants.Set("SHM_HUGE_1GB", SHM_HUGE_1GB);
-  constants.Set("SHM_NORESERVE", SHM_NORESERVE);
-  constants.Set("SHM_LOCK", SHM_LOCK);
-  constants.Set("SHM_UNLOCK", SHM_UNLOCK);
-  constants.Set("SHM_INFO", SHM_INFO);
-  constants.Set("SHM_STAT", SHM_STAT);
-  constants.Set("SHM_STAT_ANY", SHM_STAT_ANY);
-  constants.Set("SHM_DEST", SHM_DEST);
-  constants.Set("SHM_LOCKED", SHM_LOCKED);
+  SetFunctions(env, exports, {
+      {"shmget", Shmget},
+      {"shmat", Shmat},
+      {"shmdt", Shmdt},
+      {"shmctlStat", ShmctlStat},
+      {"shmctlSet", ShmctlSet},
+      {"shmctlRemove", ShmctlRemove},
+      {"shmctlLock", ShmctlLock},
+      {"shmctlInfo", ShmctlInfo},
+      {"shmctlStatIndex", ShmctlStatIndex},
+  });
+  SetConstants(constants, {
+      RXIPC_CONSTANT(SHM_RDONLY),
+      RXIPC_CONSTANT(SHM_RND),
+      RXIPC_CONSTANT(SHM_REMAP),
+      RXIPC_CONSTANT(SHM_EXEC),
+      RXIPC_CONSTANT(SHM_HUGETLB),
+      RXIPC_CONSTANT(SHM_HUGE_2MB),
+      RXIPC_CONSTANT(SHM_HUGE_1GB),
+      RXIPC_CONSTANT(SHM_NORESERVE),
+      RXIPC_CONSTANT(SHM_LOCK),
+      RXIPC_CONSTANT(SHM_UNLOCK),
+      RXIPC_CONSTANT(SHM_INFO),
+      RXIPC_CONSTANT(SHM_STAT),
+      RXIPC_CONSTANT(SHM_STAT_ANY),
+      RXIPC_CONSTANT(SHM_DEST),
+      RXIPC_CONSTANT(SHM_LOCKED),
+  });
 }
 
 }  // namespace rxipc

@@ -9,3 +9,5 @@ export { messages, type MessagesOptions } from './messages.js';
 export { sendTo, type SendToOptions } from './send-to.js';
 export { typedQueue, DecodeError, type MessageKind, type Schema, type TypedQueue, type ValueOf } from './typed-queue.js';
 export { bytes, json, utf8, type Codec } from './codecs.js';
+export { shmChanges, type ShmChangesOptions } from './shm-changes.js';
+export { withSemaphore, type WithSemaphoreOptions } from './with-semaphore.js';
