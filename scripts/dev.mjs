@@ -6,10 +6,10 @@
 //   2. `pnpm install --frozen-lockfile` when the lock file or a manifest changed;
 //   3. the native addon, rebuilt by node-gyp when a C++ source is newer than the binary;
 //   4. TypeScript, built incrementally by `tsc -b`;
-// then it runs the requested target. Uses only Node built-ins: it runs before any install.
+// then it runs the requested target. `pack` makes the release tarballs (see `pack` below). Uses only Node built-ins: it runs before any install.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -108,6 +108,70 @@ function setup() {
   return pnpm;
 }
 
+/**
+ * The built addon as a prebuild for this platform, in the layout and under the name that
+ * `prebuildify --napi --tag-libc --strip` gives (prebuilds/linux-x64/@rxipc+native.glibc.node)
+ * and node-gyp-build >= 4.8 looks for. The addon is N-API (NAPI_VERSION in binding.gyp), so
+ * one binary per platform, arch and libc serves every Node >= 20. Copied from the build
+ * above rather than rebuilt by prebuildify (which cleans and recompiles every time); other
+ * platforms' prebuilds dropped into prebuilds/ (built on their own machines) are kept.
+ */
+function prebuild() {
+  const nat = join(root, 'packages', 'native');
+  // node-gyp-build's own test for musl: Alpine.
+  const libc = existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
+  const dir = join(nat, 'prebuilds', `${process.platform}-${process.arch}`);
+  mkdirSync(dir, { recursive: true });
+  const dest = join(dir, `@rxipc+native.${libc}.node`);
+  copyFileSync(join(nat, 'build', 'Release', 'rxipc.node'), dest);
+  const s = spawnSync('strip', ['--strip-all', dest], { stdio: 'inherit' });
+  if (s.error || s.status !== 0) log(`strip unavailable: ${dest} keeps its symbols`);
+  log(`prebuild: ${dest}`);
+}
+
+/**
+ * Release tarballs in .cache/pack/: the prebuild, then `pnpm pack` of each package. Releases
+ * go through pnpm (`pnpm pack` / `pnpm publish`), never npm's: pnpm rewrites `workspace:*`
+ * to the version and applies `publishConfig`, npm ships `workspace:*` as is.
+ */
+/**
+ * Removes what `tsc -b` left in dist/ of a source file that is gone (it never deletes), so a
+ * tarball ships no module that the sources no longer have.
+ */
+function removeOrphanOutputs(pkg, srcDir) {
+  const dist = join(pkg, 'dist');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        walk(p);
+        continue;
+      }
+      const base = p.slice(dist.length + 1).replace(/(\.d)?\.js(\.map)?$|\.d\.ts(\.map)?$/, '');
+      if (!existsSync(join(pkg, srcDir, `${base}.ts`))) {
+        log(`removing ${p}: no ${srcDir}/${base}.ts`);
+        rmSync(p);
+      }
+    }
+  };
+  if (existsSync(dist)) walk(dist);
+}
+
+function pack(pnpm) {
+  const out = join(root, '.cache', 'pack');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  prebuild();
+  for (const p of ['native', 'core', 'rx']) {
+    removeOrphanOutputs(join(root, 'packages', p), p === 'native' ? 'lib' : 'src');
+    run(process.execPath, [pnpm, 'pack', '--pack-destination', out], {
+      cwd: join(root, 'packages', p),
+      stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
+    });
+  }
+  log(`packed: ${readdirSync(out).join(', ')} in ${out}`);
+}
+
 function exec(args, opts = {}) {
   // Ctrl-C reaches the child too (same process group): wait for it to clean up and exit.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => {});
@@ -159,11 +223,14 @@ switch (target) {
     exec([join(root, 'examples', 'dist', name, 'main.js'), ...args]);
     break;
   }
+  case 'pack':
+    pack(setup());
+    break;
   case 'bench':
     setup();
     exec([join(root, 'bench', 'dist', 'run.js'), ...rest]);
     break;
   default:
-    process.stderr.write(`unknown target '${target}': build | test | demo | example <name> | bench\n`);
+    process.stderr.write(`unknown target '${target}': build | test | pack | demo | example <name> | bench\n`);
     process.exit(2);
 }

@@ -6,7 +6,7 @@
 
 // Errors and constants
 export { abortError, isSystemError, type SystemError } from './errors.js';
-export { constants } from './constants.js';
+export { CANCEL_SIGNAL, constants } from './constants.js';
 export type { Payload } from './validate.js';
 
 // Anonymous pipes

@@ -1,9 +1,8 @@
-import { EventEmitter } from 'node:events';
 import { fstatSync, type Stats } from 'node:fs';
 
 import { native } from '@rxipc/native';
-import type TypedEmitterModule from 'typed-emitter';
 
+import { TypedEventEmitter } from '../events.js';
 import { abortError, closedError, errnos, notFifoError, systemError } from '../errors.js';
 import {
   validateAbortSignal,
@@ -101,7 +100,7 @@ export type FifoEvents = {
  * r.on('data', (b) => console.log(b.toString()));
  * r.on('end', () => fifo.close());
  */
-export class Fifo extends (EventEmitter as new () => TypedEmitterModule.default<FifoEvents>) {
+export class Fifo extends TypedEventEmitter<FifoEvents> {
   readonly path: string;
   readonly removeOnClose: boolean;
   #closed = false;

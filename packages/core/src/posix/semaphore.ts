@@ -1,8 +1,6 @@
-import { EventEmitter } from 'node:events';
-
 import { native } from '@rxipc/native';
-import type TypedEmitterModule from 'typed-emitter';
 
+import { TypedEventEmitter } from '../events.js';
 import { abortError, closedError, errnos, invalidArgValue, outOfRange, systemError } from '../errors.js';
 import { Lifecycle } from '../lifecycle.js';
 import { validateAbortSignal, validateBoolean, validateInteger, validateMode, validateOptions, validateString, validateTimeout } from '../validate.js';
@@ -49,7 +47,7 @@ export type PosixSemaphoreEvents = {
  * try { work(); } finally { sem.post(); }
  * await sem.close();
  */
-export class PosixSemaphore extends (EventEmitter as new () => TypedEmitterModule.default<PosixSemaphoreEvents>) {
+export class PosixSemaphore extends TypedEventEmitter<PosixSemaphoreEvents> {
   /** The name it was opened with ('/name'). */
   readonly name: string;
 

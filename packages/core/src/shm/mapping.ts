@@ -8,12 +8,11 @@
 //   gives no ArrayBuffer for it), so no JS can make the process fault on it.
 // - A futex wait of this object is tracked by the lifecycle: close() cancels it, detach()
 //   makes the native layer cancel it and wait for it before unmapping.
-import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 
 import { native, type Mapped } from '@rxipc/native';
-import type TypedEmitterModule from 'typed-emitter';
 
+import { TypedEventEmitter } from '../events.js';
 import { abortError, closedError, detachedError, errnos, outOfRange, readOnlyError, systemError, withCode } from '../errors.js';
 import { Lifecycle } from '../lifecycle.js';
 import { MAX_SAFE_INTEGER, toBytes, validateAbortSignal, validateInteger, validateOptions, validateTimeout, type Payload } from '../validate.js';
@@ -92,7 +91,7 @@ const SNAPSHOT_PATIENCE_MS = 100;
  * The part of {@link SharedMemory} and {@link PosixSharedMemory} that works on the mapped
  * memory. Not constructed directly.
  */
-export abstract class SharedMapping extends (EventEmitter as new () => TypedEmitterModule.default<SharedMemoryEvents>) {
+export abstract class SharedMapping extends TypedEventEmitter<SharedMemoryEvents> {
   /** Bytes before a record's data: `[u32 sequence][u32 length]` (see {@link SharedMapping.publish}). */
   static readonly RECORD_HEADER = RECORD_HEADER;
 

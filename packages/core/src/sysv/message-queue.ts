@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 
 import { native, type IpcPerm, type MsgInfo, type MsqidDs } from '@rxipc/native';
-import type TypedEmitterModule from 'typed-emitter';
 
+import { TypedEventEmitter } from '../events.js';
 import { abortError, closedError, errnos, invalidArgType, invalidArgValue, outOfRange, systemError, type SystemError } from '../errors.js';
 import { Lifecycle } from '../lifecycle.js';
 import { MessageReadStream, MessageWriteStream, type MessageReadStreamOptions, type MessageWriteStreamOptions } from '../streams/message-streams.js';
@@ -124,7 +123,7 @@ export function queueInternals(queue: unknown, name = 'queue'): QueueInternals {
  * const m = await q.receive({ type: 1 }); // { type: 1, data: <Buffer 68 65 6c 6c 6f> }
  * q.remove();
  */
-export class MessageQueue extends (EventEmitter as new () => TypedEmitterModule.default<MessageQueueEvents>) {
+export class MessageQueue extends TypedEventEmitter<MessageQueueEvents> {
   /** The queue id (msqid). */
   readonly id: number;
   /** The key it was opened with (IPC_PRIVATE = 0), undefined for {@link MessageQueue.fromId}. */

@@ -1,8 +1,6 @@
-import { EventEmitter } from 'node:events';
-
 import { native, type IpcPerm } from '@rxipc/native';
-import type TypedEmitterModule from 'typed-emitter';
 
+import { TypedEventEmitter } from '../events.js';
 import { errnos, invalidArgType, invalidArgValue, outOfRange, systemError, type SystemError } from '../errors.js';
 import { Lifecycle } from '../lifecycle.js';
 import { validateBoolean, validateFunction, validateInteger, validateMode, validateObject, validateOptions } from '../validate.js';
@@ -42,7 +40,6 @@ export type {
   TryAcquireOptions,
 };
 
-
 /**
  * A System V semaphore set. Operations try IPC_NOWAIT synchronously first and wait on a
  * waiter thread only when they must: waiting never blocks the event loop or the libuv thread
@@ -63,7 +60,7 @@ export type {
  * });
  * sem.remove();
  */
-export class SemaphoreSet extends (EventEmitter as new () => TypedEmitterModule.default<SemaphoreSetEvents>) {
+export class SemaphoreSet extends TypedEventEmitter<SemaphoreSetEvents> {
   /** The set id (semid). */
   readonly id: number;
   /** The key it was opened with (IPC_PRIVATE = 0), undefined for {@link SemaphoreSet.fromId}. */
