@@ -8,7 +8,7 @@ import { firstValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 
-import { drain, msgPeer, runChild, sleep, startChild, useQueues, waitUntil } from '../../../../test/support/ipc.js';
+import { drain, msgPeer, peerLines, runChild, sleep, startChild, useQueues, waitUntil } from '../../../../test/support/ipc.js';
 
 const queues = useQueues();
 const fixture = fileURLToPath(new URL('../fixtures/msg-exit.mjs', import.meta.url));
@@ -51,9 +51,11 @@ describe('put-back under churn (issue 6, defect 2)', () => {
   it('subscriptions to different types, alternating: what the object holds stays within one subscription`s credit', async () => {
     const q = queues.create();
     const N = 15_000;
-    const producers = [1, 2].map((type) =>
-      startChild(msgPeer(), ['seq', String(q.id), String(type), String(N), '1000000', '0'], { timeoutMs: 60_000 }),
-    );
+    // One producer, types 1 and 2 alternating: the full queue always holds both. (Two producers
+    // could leave it full of one type only, and a subscriber to the other would rightly wait
+    // for ever: nobody takes what fills the queue.)
+    const sent = Array.from({ length: 2 * N }, (_, i) => ({ type: 1 + (i % 2), data: Buffer.from(String(i >> 1)) }));
+    const producers = [startChild(msgPeer(), ['send', String(q.id)], { input: peerLines(sent), timeoutMs: 60_000 })];
     await waitUntil(() => q.stat().qnum > 100, 'the producers to fill the queue');
     const { backlog } = queueInternals(q);
     const got: string[] = [];
