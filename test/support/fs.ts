@@ -112,7 +112,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * `timeout` ms.
  *
  * @example
- * await waitUntil(() => native.waiterStats().threads === 0, { message: 'waiter threads' });
+ * await waitUntil(() => native.testing.waiterStats().threads === 0, { message: 'waiter threads' });
  */
 export async function waitUntil(
   condition: () => boolean,
@@ -134,15 +134,15 @@ export async function waitUntil(
  * this before the first waiting task of a test file.
  */
 export function shortWaiterIdle(ms = 20): () => void {
-  native.setWaiterIdleMs(ms);
-  return () => native.setWaiterIdleMs(2000);
+  native.testing.setWaiterIdleMs(ms);
+  return () => native.testing.setWaiterIdleMs(2000);
 }
 
 /** Waits until no waiter thread is alive (all tasks done and idle threads timed out). */
 export async function waitForNoWaiterThreads(timeout = 3000): Promise<void> {
-  await waitUntil(() => native.waiterStats().threads === 0, {
+  await waitUntil(() => native.testing.waiterStats().threads === 0, {
     timeout,
-    message: () => `waiter threads to exit (${JSON.stringify(native.waiterStats())})`,
+    message: () => `waiter threads to exit (${JSON.stringify(native.testing.waiterStats())})`,
   });
 }
 
@@ -191,7 +191,7 @@ export async function warmUpThreads(): Promise<void> {
   await import('node:fs/promises').then((fsp) => fsp.stat('/'));
   // The addon's cancel supervisor starts on the first cancel of a running task and stays.
   await new Promise<void>((resolve) => {
-    const id = tasks.start(() => native.sleepUntilCancelled(), (final) => final && resolve());
+    const id = tasks.start(() => native.testing.sleepUntilCancelled(), (final) => final && resolve());
     setTimeout(() => tasks.cancel(id), 2);
   });
 }

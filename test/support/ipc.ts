@@ -232,8 +232,8 @@ export function threadCount(): number {
  * exit quickly); returns a function that restores the default (2000 ms).
  */
 export function shortWaiterIdle(ms = 20): () => void {
-  native.setWaiterIdleMs(ms);
-  return () => native.setWaiterIdleMs(2000);
+  native.testing.setWaiterIdleMs(ms);
+  return () => native.testing.setWaiterIdleMs(2000);
 }
 
 /** Polls `predicate` every few ms until it holds; throws with `what` after `timeoutMs`. */

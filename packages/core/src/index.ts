@@ -57,3 +57,48 @@ export {
   type MessageReadStreamOptions,
   type MessageWriteStreamOptions,
 } from './streams/message-streams.js';
+
+// Unix sockets: pairs, datagram and seqpacket sockets, descriptor passing, credentials
+export {
+  createDatagramSocket,
+  socketFromFd,
+  socketPair,
+  StreamSocket,
+  type AnySocket,
+  type DatagramSocketOptions,
+  type SocketPair,
+  type SocketPairOptions,
+  type SocketType,
+} from './socket/socket.js';
+export {
+  MessageSocket,
+  ReceivedMessage,
+  type Credentials,
+  type MessageSocketOptions,
+  type MessageSocketType,
+  type OutgoingMessage,
+  type SendOptions as SocketSendOptions,
+} from './socket/message-socket.js';
+export {
+  connectSeqpacket,
+  listenSeqpacket,
+  SeqpacketServer,
+  type ConnectOptions as SeqpacketConnectOptions,
+  type SeqpacketServerEvents,
+  type SeqpacketServerOptions,
+} from './socket/seqpacket.js';
+
+// Signals
+export {
+  kill,
+  RESERVED_SIGNAL,
+  sigqueue,
+  signalName,
+  signalNumber,
+  SIGRTMAX,
+  SIGRTMIN,
+  watchRealtimeSignal,
+  type RealtimeSignal,
+  type SignalName,
+  type SignalWatch,
+} from './signal/signals.js';
