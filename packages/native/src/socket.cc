@@ -446,8 +446,12 @@ Napi::Value PollStart(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, p->id);
 }
 
-Poll* ArgPoll(const Napi::CallbackInfo& info, size_t i) {
-  uint32_t id = static_cast<uint32_t>(ArgInt32(info, i, "poll", 1, INT32_MAX));
+uint32_t ArgPollId(const Napi::CallbackInfo& info, size_t i) {
+  return static_cast<uint32_t>(ArgInt32(info, i, "poll", 1, INT32_MAX));
+}
+
+// The live poll `id` names (checked after every argument, so misuse is reported first).
+Poll* FindPoll(const Napi::CallbackInfo& info, uint32_t id) {
   SocketEnv* state = State(info);
   auto it = state->polls.find(id);
   if (it == state->polls.end()) ThrowSystemError(info.Env(), EBADF, "uv_poll");
@@ -457,16 +461,18 @@ Poll* ArgPoll(const Napi::CallbackInfo& info, size_t i) {
 // pollSet(poll, events): UV_READABLE | UV_WRITABLE, or 0 to stop watching (level-triggered:
 // a ready fd calls back again on every loop iteration until it is drained or unwatched).
 Napi::Value PollSet(const Napi::CallbackInfo& info) {
-  Poll* p = ArgPoll(info, 0);
+  uint32_t id = ArgPollId(info, 0);
   int events = ArgInt32(info, 1, "events", 0, UV_READABLE | UV_WRITABLE | UV_DISCONNECT);
+  Poll* p = FindPoll(info, id);
   int r = events == 0 ? uv_poll_stop(&p->handle) : uv_poll_start(&p->handle, events, OnPoll);
   if (r != 0) ThrowSystemError(info.Env(), -r, "uv_poll_start");
   return info.Env().Undefined();
 }
 
 Napi::Value PollRef(const Napi::CallbackInfo& info) {
-  Poll* p = ArgPoll(info, 0);
+  uint32_t id = ArgPollId(info, 0);
   bool ref = ArgBool(info, 1, "ref");
+  Poll* p = FindPoll(info, id);
   if (ref) uv_ref(reinterpret_cast<uv_handle_t*>(&p->handle));
   else uv_unref(reinterpret_cast<uv_handle_t*>(&p->handle));
   return info.Env().Undefined();
@@ -474,7 +480,7 @@ Napi::Value PollRef(const Napi::CallbackInfo& info) {
 
 // Stops watching at once: the fd may be closed as soon as this returns. Idempotent per id.
 Napi::Value PollClose(const Napi::CallbackInfo& info) {
-  uint32_t id = static_cast<uint32_t>(ArgInt32(info, 0, "poll", 1, INT32_MAX));
+  uint32_t id = ArgPollId(info, 0);
   SocketEnv* state = State(info);
   auto it = state->polls.find(id);
   if (it != state->polls.end()) ClosePoll(it->second);
