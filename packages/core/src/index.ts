@@ -72,7 +72,7 @@ export {
 } from './socket/socket.js';
 export {
   MessageSocket,
-  ReceivedMessage,
+  type ReceivedMessage,
   type Credentials,
   type MessageSocketOptions,
   type MessageSocketType,
@@ -82,7 +82,7 @@ export {
 export {
   connectSeqpacket,
   listenSeqpacket,
-  SeqpacketServer,
+  type SeqpacketServer,
   type ConnectOptions as SeqpacketConnectOptions,
   type SeqpacketServerEvents,
   type SeqpacketServerOptions,

@@ -9,3 +9,5 @@ export { messages, type MessagesOptions } from './messages.js';
 export { sendTo, type SendToOptions } from './send-to.js';
 export { typedQueue, DecodeError, type MessageKind, type Schema, type TypedQueue, type ValueOf } from './typed-queue.js';
 export { bytes, json, utf8, type Codec } from './codecs.js';
+export { datagrams, fromSocket, toSocket } from './sockets.js';
+export { signals, type SignalEvent } from './signals.js';

@@ -52,8 +52,14 @@ export function signalNumber(signal: unknown, name = 'signal'): number {
   return n;
 }
 
-/** A signal's name: 'SIGUSR1', 'SIGRTMIN+3'. */
+/**
+ * A signal's name: 'SIGUSR1', 'SIGRTMIN+3'.
+ *
+ * @example
+ * signalName(10); // 'SIGUSR1'
+ */
 export function signalName(signo: number): string {
+  validateInteger(signo, 'signo', 0, SIGRTMAX);
   for (const [k, v] of Object.entries(osConstants.signals)) if (v === signo && k !== 'SIGIOT' && k !== 'SIGPOLL') return k;
   if (signo >= SIGRTMIN && signo <= SIGRTMAX) return signo === SIGRTMIN ? 'SIGRTMIN' : `SIGRTMIN+${signo - SIGRTMIN}`;
   return String(signo);

@@ -3,7 +3,7 @@ import { Duplex } from 'node:stream';
 
 import { native, type RecvEntry } from '@rxipc/native';
 
-import { closedError, invalidArgType, outOfRange, streamDestroyed, systemError } from '../errors.js';
+import { closedError, invalidArgType, invalidArgValueRange, outOfRange, streamDestroyed, systemError } from '../errors.js';
 import { toBytes, validateInteger, validateObject, validateOptions, type Payload } from '../validate.js';
 import { decodeAddress, encodeAddress, withAddress } from './address.js';
 
@@ -142,7 +142,8 @@ export class MessageSocket extends Duplex {
   #poll = 0;
   #events = 0;
   #reading = false;
-  #pending: Pending | undefined;
+  /** Messages waiting for the kernel, in order: the stream's one write in flight and send()s. */
+  #queue: Pending[] = [];
   #retry: NodeJS.Timeout | undefined;
   #retryMs = 0;
   #unread = new Set<ReceivedMessage>();
@@ -152,6 +153,7 @@ export class MessageSocket extends Duplex {
   /** @internal use socketPair(), socketFromFd(), createDatagramSocket(), listenSeqpacket() or connectSeqpacket(). */
   constructor(fd: number, type: MessageSocketType, options?: MessageSocketOptions) {
     validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+    if (type !== 'dgram' && type !== 'seqpacket') throw invalidArgValueRange('type', "must be 'dgram' or 'seqpacket'", type);
     const opts = validateMessageSocketOptions(options);
     super({
       objectMode: true,
@@ -202,7 +204,7 @@ export class MessageSocket extends Duplex {
         return;
       }
       if (errno !== 0) {
-        this.destroy(systemError(errno, this.#pending ? 'sendmsg' : 'recvmsg'));
+        this.destroy(systemError(errno, this.#queue.length > 0 ? 'sendmsg' : 'recvmsg'));
         return;
       }
       this.#watch(wanted);
@@ -258,46 +260,52 @@ export class MessageSocket extends Duplex {
       cb(err as Error);
       return;
     }
-    this.#pending = pending;
-    this.#flush();
+    this.#enqueue(pending);
   }
 
-  /** Sends the pending message, or waits for writability (or, for an unconnected destination, a short timer). */
+  #enqueue(p: Pending): void {
+    this.#queue.push(p);
+    if (this.#queue.length === 1 && this.#retry === undefined) this.#flush();
+  }
+
+  /**
+   * Sends the queued messages in order until the kernel says EAGAIN; then waits for
+   * writability (connected) or on a short timer (an unconnected destination).
+   */
   #flush(): void {
-    const p = this.#pending;
-    if (p === undefined) {
-      this.#watch(this.#events & ~C.UV_WRITABLE);
-      return;
-    }
-    let sent: number;
-    try {
-      sent = native.sendmsg(this.fd, p.data, p.fds, p.to);
-    } catch (err) {
-      this.#pending = undefined;
-      this.#watch(this.#events & ~C.UV_WRITABLE);
-      p.cb(withAddress(err as Error, p.toText));
-      return;
-    }
-    if (sent >= 0) {
-      this.#pending = undefined;
+    while (this.#queue.length > 0 && !this.destroyed) {
+      const p = this.#queue[0]!;
+      let sent: number;
+      try {
+        sent = native.sendmsg(this.fd, p.data, p.fds, p.to);
+      } catch (err) {
+        this.#queue.shift();
+        this.#retryMs = 0;
+        p.cb(withAddress(err as Error, p.toText));
+        continue;
+      }
+      if (sent < 0) {
+        if (p.to === undefined) {
+          // Connected: the kernel wakes writability when the peer's queue has room.
+          this.#watch(this.#events | C.UV_WRITABLE);
+          return;
+        }
+        // Unconnected destination: poll(2) reports writability for the connected peer only,
+        // so wait on a short, growing timer instead of spinning (1 ms doubling up to 32 ms).
+        this.#watch(this.#events & ~C.UV_WRITABLE);
+        this.#retryMs = Math.min(Math.max(this.#retryMs * 2, 1), 32);
+        this.#retry = setTimeout(() => {
+          this.#retry = undefined;
+          if (!this.destroyed) this.#flush();
+        }, this.#retryMs);
+        if (!this.#refed) this.#retry.unref();
+        return;
+      }
+      this.#queue.shift();
       this.#retryMs = 0;
-      this.#watch(this.#events & ~C.UV_WRITABLE);
       p.cb();
-      return;
     }
-    if (p.to === undefined) {
-      // Connected: the kernel wakes writability when the peer's queue has room.
-      this.#watch(this.#events | C.UV_WRITABLE);
-      return;
-    }
-    // Unconnected destination: poll(2) reports writability for the connected peer only, so
-    // wait on a short, growing timer instead of spinning (1 ms doubling up to 32 ms).
-    this.#retryMs = Math.min(Math.max(this.#retryMs * 2, 1), 32);
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      if (!this.destroyed) this.#flush();
-    }, this.#retryMs);
-    if (!this.#refed) this.#retry.unref();
+    this.#watch(this.#events & ~C.UV_WRITABLE);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -322,8 +330,7 @@ export class MessageSocket extends Duplex {
     if (this.#retry) clearTimeout(this.#retry);
     for (const msg of this.#unread) msg.closeFds();
     this.#unread.clear();
-    const pending = this.#pending;
-    this.#pending = undefined;
+    const pending = this.#queue.splice(0);
     try {
       closeSync(this.fd);
     } catch {
@@ -336,7 +343,7 @@ export class MessageSocket extends Duplex {
         /* removed by someone else */
       }
     }
-    pending?.cb(err ?? streamDestroyed('write'));
+    for (const p of pending) p.cb(err ?? streamDestroyed('write'));
     cb(err);
   }
 
@@ -350,17 +357,20 @@ export class MessageSocket extends Duplex {
    */
   send(data: Payload, options?: SendOptions): Promise<void> {
     let msg: OutgoingMessage;
+    let out: Omit<Pending, 'cb'>;
     try {
       const opts = validateOptions<SendOptions>(options);
       toBytes(data, 'data');
       msg = { data, ...(opts.fds !== undefined ? { fds: opts.fds } : {}), ...(opts.to !== undefined ? { to: opts.to } : {}) };
-      toOutgoing(msg, 'data');
+      out = toOutgoing(msg, 'data');
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.destroyed || this.writableEnded) return Promise.reject(closedError('socket'));
+    if (this.destroyed) return Promise.reject(closedError('socket'));
+    // Beside the stream, in the same queue as its writes: a failed send (ECONNREFUSED to one
+    // address) rejects this promise and leaves the socket usable for other destinations.
     return new Promise((resolve, reject) => {
-      this.write(msg, (err) => (err ? reject(err) : resolve()));
+      this.#enqueue({ ...out, cb: (err) => (err ? reject(err) : resolve()) });
     });
   }
 
