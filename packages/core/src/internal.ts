@@ -42,4 +42,4 @@ export {
 // The hooks @rxipc/rx needs of a queue object, kept out of MessageQueue's public type.
 export { queueInternals, type QueueInternals, type ValidSelector } from './sysv/message-queue.js';
 export type { Consumer, Subscription, SubscriptionOptions } from './sysv/receiver.js';
-export { realtimeSignalNumber, signalName, signalNumber } from './signal/signals.js';
+export { realtimeSignalNumber, signalName, signalNumberOf } from './signal/signals.js';

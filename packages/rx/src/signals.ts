@@ -1,7 +1,7 @@
 import { constants as osConstants } from 'node:os';
 
 import { watchRealtimeSignal, type RealtimeSignal } from '@rxipc/core';
-import { invalidArgValueRange, realtimeSignalNumber, signalName, signalNumber } from '@rxipc/core/internal';
+import { invalidArgValueRange, realtimeSignalNumber, signalName, signalNumberOf } from '@rxipc/core/internal';
 import { Observable } from 'rxjs';
 
 /** A received signal; real-time signals also carry the sender and sigqueue's value. */
@@ -32,7 +32,7 @@ const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
 export function signals(...names: string[]): Observable<SignalEvent> {
   if (names.length === 0) throw invalidArgValueRange('signals', 'must name at least one signal', names);
   const plan = names.map((name) => {
-    const signo = signalNumber(name, 'signal');
+    const signo = signalNumberOf(name, 'signal');
     const std = typeof name === 'string' && Object.prototype.hasOwnProperty.call(osConstants.signals, name);
     if (std) {
       if (UNCATCHABLE.has(name)) throw invalidArgValueRange('signal', 'cannot be caught (SIGKILL, SIGSTOP)', name);

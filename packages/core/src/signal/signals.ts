@@ -11,7 +11,7 @@ import { constants as osConstants } from 'node:os';
 
 import { native, type RealtimeSignalInfo } from '@rxipc/native';
 
-import { outOfRange, withCode } from '../errors.js';
+import { invalidArgType, outOfRange, withCode } from '../errors.js';
 import { validateFunction, validateInteger } from '../validate.js';
 
 const C = native.constants;
@@ -25,9 +25,8 @@ export const SIGRTMAX: number = C.SIGRTMAX;
 /** SIGRTMIN+5: reserved by rxipc (waiter-thread cancellation); refused everywhere here. */
 export const RESERVED_SIGNAL: number = C.RXIPC_CANCEL_SIGNAL;
 
-function unknownSignal(value: unknown): TypeError & { code: string } {
-  const shown = typeof value === 'string' ? value : String(value);
-  return withCode(new TypeError(`Unknown signal: ${shown}`), 'ERR_UNKNOWN_SIGNAL');
+function unknownSignal(value: string): TypeError & { code: string } {
+  return withCode(new TypeError(`Unknown signal: ${value}`), 'ERR_UNKNOWN_SIGNAL');
 }
 
 /**
@@ -37,9 +36,14 @@ function unknownSignal(value: unknown): TypeError & { code: string } {
  * @example
  * signalNumber('SIGRTMIN+2'); // 36
  */
-export function signalNumber(signal: unknown, name = 'signal'): number {
+export function signalNumber(signal: SignalName | number): number {
+  return signalNumberOf(signal, 'signal');
+}
+
+/** @internal signalNumber, naming the argument in its errors. */
+export function signalNumberOf(signal: unknown, name: string): number {
   if (typeof signal === 'number') return validateInteger(signal, name, 0, SIGRTMAX);
-  if (typeof signal !== 'string') throw unknownSignal(signal);
+  if (typeof signal !== 'string') throw invalidArgType(name, 'a signal name (string) or number', signal);
   const std = (osConstants.signals as Record<string, number>)[signal];
   if (std !== undefined) return std;
   const m = /^SIGRT(MIN|MAX)(?:([+-])(\d{1,2}))?$/.exec(signal);
@@ -79,7 +83,7 @@ function validatePid(pid: unknown): number {
  */
 export function kill(pid: number, signal: SignalName | number = 'SIGTERM'): void {
   const p = validatePid(pid);
-  const s = signalNumber(signal);
+  const s = signalNumberOf(signal, 'signal');
   native.kill(p, s);
 }
 
@@ -93,7 +97,7 @@ export function kill(pid: number, signal: SignalName | number = 'SIGTERM'): void
  */
 export function sigqueue(pid: number, signal: SignalName | number, value: number): void {
   const p = validatePid(pid);
-  const s = signalNumber(signal);
+  const s = signalNumberOf(signal, 'signal');
   const v = validateInteger(value, 'value', -(2 ** 31), 2 ** 31 - 1);
   native.sigqueue(p, s, v);
 }
@@ -114,7 +118,7 @@ export interface RealtimeSignal {
 
 /** A real-time signal number, refusing the one rxipc reserves. */
 export function realtimeSignalNumber(signal: unknown, name = 'signal'): number {
-  const n = signalNumber(signal, name);
+  const n = signalNumberOf(signal, name);
   if (n === RESERVED_SIGNAL) {
     throw outOfRange(name, `a real-time signal other than SIGRTMIN+5 (${RESERVED_SIGNAL}), which rxipc reserves for cancelling its waiter threads`, signal);
   }

@@ -20,7 +20,7 @@ describe('kill and sigqueue', () => {
     expect(signalName(SIGRTMIN + 2)).toBe('SIGRTMIN+2');
     expect(signalName(10)).toBe('SIGUSR1');
     for (const bad of ['SIGNOPE', 'SIGRTMIN-1', 'SIGRTMAX+1', 'SIGRTMIN+99', 'usr1', '']) {
-      expect(() => signalNumber(bad)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_UNKNOWN_SIGNAL' }));
+      expect(() => signalNumber(bad as 'SIGUSR1')).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_UNKNOWN_SIGNAL' }));
     }
   });
 
