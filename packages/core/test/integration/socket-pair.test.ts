@@ -1,14 +1,14 @@
 // Socket pairs against the real kernel: message boundaries (0 bytes too) for dgram and
 // seqpacket, bytes for stream, descriptor passing in one process and across processes,
 // credentials, end-of-stream, truncation, and no fd left after close.
-import { closeSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { createPipe, MessageSocket, readableFromFd, ReceivedMessage, socketFromFd, socketPair, StreamSocket } from '@rxipc/core';
+import { createPipe, Fifo, MessageSocket, readableFromFd, ReceivedMessage, socketFromFd, socketPair, StreamSocket } from '@rxipc/core';
 
-import { countFds, isCloseOnExec, isFdOpen, killChildren, sleep, spawnNode, waitUntil } from '../../../../test/support/fs.js';
+import { countFds, isCloseOnExec, isFdOpen, killChildren, makeTempDir, sleep, spawnNode, waitUntil } from '../../../../test/support/fs.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -156,6 +156,28 @@ describe.each(['dgram', 'seqpacket'] as const)('socketPair %s', (type) => {
     const chunks: Buffer[] = [];
     for await (const chunk of p.readable) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('hello parent');
+
+    // A FIFO (opened read-write here) and a plain file, in one message.
+    const dir = makeTempDir('fdpass');
+    try {
+      const fifoPath = dir.unique('fifo');
+      Fifo.create(fifoPath).close();
+      const fifoFd = openSync(fifoPath, constants.O_RDWR | constants.O_NONBLOCK);
+      const filePath = dir.unique('file');
+      const fileFd = openSync(filePath, 'w');
+      parent.write('write-fd via fifo');
+      parent.write({ data: '', fds: [fifoFd, fileFd] });
+      expect((await take(parent, 1))[0]!.data.toString()).toBe('wrote 2');
+      const fbuf = Buffer.alloc(64);
+      expect(fbuf.subarray(0, readSync(fifoFd, fbuf, 0, 64, null)).toString()).toBe('via fifo');
+      closeSync(fifoFd);
+      // The file got nothing (the child writes to the first fd only) but was usable: write through ours.
+      writeSync(fileFd, 'file ok');
+      closeSync(fileFd);
+      expect(readFileSync(filePath, 'utf8')).toBe('file ok');
+    } finally {
+      dir.remove();
+    }
 
     // A socket to the child: the other end of a fresh stream pair.
     const [s1, s2] = socketPair({ type: 'stream' });
