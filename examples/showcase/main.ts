@@ -6,6 +6,8 @@
 //   (b) FIFO: an open that waits for its peer without blocking anything; timeout and abort
 //   (c) System V message queue: kernel-side type filtering with rx, a read stream, a typed
 //       JSON queue, and removal waking a receiver blocked in another process (EIDRM)
+//   (d) sockets and signals: a seqpacket pair keeps boundaries and says who sent what, a pipe
+//       end passed to a child over it (SCM_RIGHTS), a real-time signal with value and sender
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,8 +16,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import { createPipe, Fifo, getPipeCapacity, IPC_PRIVATE, MessageQueue } from '@rxipc/core';
-import { json, messages, typedQueue } from '@rxipc/rx';
+import { createPipe, Fifo, getPipeCapacity, IPC_PRIVATE, MessageQueue, socketPair } from '@rxipc/core';
+import { json, messages, signals, typedQueue } from '@rxipc/rx';
 import { firstValueFrom, take, tap, toArray } from 'rxjs';
 
 import { elapsed, log } from './log.js';
@@ -181,9 +183,36 @@ async function messageQueue(): Promise<void> {
   say(`child exited with ${await waiter.exited}`);
 }
 
+// ---- (d) sockets and signals ----
+
+async function socketsAndSignals(): Promise<void> {
+  section('(d) seqpacket socket pair: boundaries, credentials, a descriptor passed to a child');
+  const [mine, theirs] = socketPair({ type: 'seqpacket' });
+  cleanups.push(() => mine.destroy());
+  const peer = startChild('socket-peer', '', [theirs.fd]);
+  theirs.destroy(); // the child has its own copy
+  const signal = firstValueFrom(signals('SIGRTMIN+1')); // watching before the child can send it
+  for (const text of ['first', '', 'third']) mine.write(text);
+  const { readable, writable } = createPipe();
+  cleanups.push(() => {
+    readable.destroy();
+    writable.destroy();
+  });
+  mine.write({ data: 'a pipe for you', fds: [writable.fd] });
+  await new Promise<void>((done) => mine.write('bye', () => done()));
+  writable.destroy(); // the child holds the only write end now
+  say(`read ${(await chunksOf(readable)).join('')} from a pipe whose write end the child was sent`);
+
+  section('(d) a real-time signal carries a value and its sender (sigqueue)');
+  const s = await signal;
+  say(`signals('SIGRTMIN+1'): value ${s.value} from pid ${s.pid} (the child is ${peer.child.pid})`);
+  mine.destroy();
+  await peer.exited;
+}
+
 // ---- run ----
 
-console.log(`rxipc showcase: real processes over pipes, FIFOs and System V message queues (parent pid ${process.pid})`);
+console.log(`rxipc showcase: real processes over pipes, FIFOs, System V message queues, sockets and signals (parent pid ${process.pid})`);
 const dir = mkdtempSync(join(tmpdir(), 'rxipc-showcase-'));
 cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
 say(`temporary directory ${dir}`);
@@ -191,6 +220,7 @@ try {
   await anonymousPipe();
   await namedPipe(dir);
   await messageQueue();
+  await socketsAndSignals();
   console.log(`\nall done in ${(elapsed() / 1000).toFixed(1)} s; nothing left behind`);
 } catch (err) {
   say(`failed: ${(err as Error).stack ?? err}`);

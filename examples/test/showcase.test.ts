@@ -34,6 +34,11 @@ describe('showcase', () => {
     expect(stdout).toContain('createReadStream({ type: 5 }): type 5 "stream line 2"');
     expect(stdout).toContain("typed.messages('point'): { x: 1, y: 2 }, { x: 3, y: 5 }");
     expect(stdout).toMatch(/queue-waiter\(\d+\) +receive failed: EIDRM/);
+    // (d) sockets and signals: boundaries (an empty message too), credentials, a passed fd, sigqueue.
+    expect(stdout).toMatch(/socket-peer\(\d+\) +message of 0 bytes "" from pid \d+/);
+    expect(stdout).toMatch(/socket-peer\(\d+\) +message of 14 bytes "a pipe for you" from pid \d+, with 1 fd/);
+    expect(stdout).toContain('read "hello through a passed fd" from a pipe whose write end the child was sent');
+    expect(stdout).toMatch(/signals\('SIGRTMIN\+1'\): value 42 from pid (\d+) \(the child is \1\)/);
     expect(stdout).toMatch(/all done in [\d.]+ s/);
 
     // Nothing left: its queue, its FIFO and the FIFO's temporary directory are gone. (Checked
