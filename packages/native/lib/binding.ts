@@ -230,6 +230,8 @@ export interface NativeConstants {
   readonly SHUT_WR: number;
   readonly SHUT_RDWR: number;
   readonly SCM_MAX_FD: number;
+  /** Numbers per message in recvmsg's `meta`. */
+  readonly RECV_META_FIELDS: number;
   readonly UV_READABLE: number;
   readonly UV_WRITABLE: number;
   readonly UV_DISCONNECT: number;
@@ -453,10 +455,12 @@ export interface NativeBinding {
   /** One message; fds as SCM_RIGHTS (<= SCM_MAX_FD). Bytes sent, or -1 when not writable now. */
   sendmsg(fd: number, data: ArrayBufferView, fds?: readonly number[], address?: ArrayBufferView): number;
   /**
-   * Up to maxMessages already-queued messages: [data, flags (MSG_TRUNC | MSG_CTRUNC), fds,
-   * from, [pid, uid, gid], real length when truncated]. `eof`: the peer's end (on a socket
-   * with SO_PASSCRED, where every message carries credentials). `errno`: an error that ended
-   * the batch after some messages (one before any is thrown).
+   * Up to maxMessages already-queued messages, packed: `data` holds every message's bytes back
+   * to back; `meta` RECV_META_FIELDS numbers per message: [offset, length, flags (MSG_TRUNC |
+   * MSG_CTRUNC), real size, pid, uid, gid (-1 without credentials), index into `froms` (-1:
+   * unnamed sender), index into `fds` (-1: none)]. `eof`: the peer's end (on a socket with
+   * SO_PASSCRED, where every message carries credentials). `errno`: an error that ended the
+   * batch after some messages (one before any is thrown).
    */
   recvmsg(fd: number, maxMessages: number, maxSize: number): RecvBatch;
   /** Watches fd from the event loop; callback(status, events) once pollSet asks for events. */
@@ -476,10 +480,11 @@ export interface NativeBinding {
   signalRef(ref: boolean): void;
 }
 
-export type RecvEntry = [data: Buffer, flags: number, fds?: number[], from?: Buffer, cred?: [pid: number, uid: number, gid: number], size?: number];
-
 export interface RecvBatch {
-  messages: RecvEntry[];
+  data: Buffer;
+  meta: Float64Array;
+  froms: Buffer[];
+  fds: number[][];
   eof: boolean;
   errno: number;
 }

@@ -19,7 +19,6 @@ export type {
   NativeTesting,
   RealtimeSignalInfo,
   RecvBatch,
-  RecvEntry,
   SemidDs,
   SemInfo,
   SemOp,

@@ -53,6 +53,7 @@ struct SocketEnv {
   std::unordered_map<uint32_t, Poll*> polls;
   uint32_t next = 1;
   std::vector<uint8_t> scratch;
+  std::vector<uint8_t> batch;  // one recvmsg batch's bytes, copied into one Buffer
 };
 
 SocketEnv* State(const Napi::CallbackInfo& info) { return static_cast<SocketEnv*>(info.Data()); }
@@ -332,15 +333,22 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
 }
 
 // recvmsg(fd, maxMessages, maxSize): takes up to maxMessages messages that are already
-// queued (MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC) and returns
-//   { messages: [data, flags, fds | undefined, from | undefined, [pid, uid, gid] | undefined][],
-//     eof: boolean, errno: number }
-// `flags` carries MSG_TRUNC (the message was longer than maxSize; data holds its first
-// maxSize bytes and a sixth element its real length) and MSG_CTRUNC (some fds did not fit:
-// the kernel closed them). `eof`: recvmsg returned 0 with no control data — on a socket with
-// SO_PASSCRED every message carries credentials, so this is the peer's end, not an empty
-// message. `errno` (0 if none) is an error that ended the batch after some messages; an
-// error before any message is thrown.
+// queued (MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC), stopping early once the batch holds
+// kBatchBytes, and returns them packed, so that a batch costs a handful of JS objects:
+//   { data: Buffer (every message's bytes, back to back),
+//     meta: Float64Array, kMetaFields per message:
+//       [offset, length, flags, size, pid, uid, gid, from index, fds index]
+//     froms: Buffer[] (sender addresses, each listed once per run of equal ones),
+//     fds: number[][], eof: boolean, errno: number }
+// `flags` carries MSG_TRUNC (the message was longer than maxSize: `size` is its real length
+// and `length` maxSize) and MSG_CTRUNC (some fds did not fit: the kernel closed them). pid,
+// uid and gid are -1 without credentials; the indexes are -1 without an address / fds.
+// `eof`: recvmsg returned 0 with no control data — on a socket with SO_PASSCRED every
+// message carries credentials, so this is the peer's end, not an empty message. `errno`
+// (0 if none) is an error that ended the batch after some messages; one before any is thrown.
+constexpr int kMetaFields = 9;
+constexpr size_t kBatchBytes = 256 * 1024;
+
 Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SocketEnv* state = State(info);
@@ -350,13 +358,19 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   if (state->scratch.size() < static_cast<size_t>(maxSize) + 1) state->scratch.resize(static_cast<size_t>(maxSize) + 1);
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds) + CMSG_SPACE(sizeof(ucred))];
 
-  Napi::Array messages = Napi::Array::New(env);
+  std::vector<uint8_t>& out = state->batch;
+  out.clear();
+  std::vector<double> meta;
+  Napi::Array froms = Napi::Array::New(env);
+  Napi::Array fdLists = Napi::Array::New(env);
+  uint32_t nfroms = 0, nfds = 0;
+  sockaddr_un lastFrom;
+  socklen_t lastFromLen = 0;
   bool eof = false;
   int lastErr = 0;
-  uint32_t count = 0;
-  while (count < static_cast<uint32_t>(max)) {
+  int count = 0;
+  while (count < max && out.size() < kBatchBytes) {
     sockaddr_un from;
-    std::memset(&from, 0, sizeof(from));
     iovec iov{state->scratch.data(), static_cast<size_t>(maxSize)};
     msghdr msg{};
     msg.msg_name = &from;
@@ -378,49 +392,59 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
       eof = true;
       break;
     }
-    std::vector<int> fds;
-    bool haveCred = false;
-    ucred cred{};
+    double fdIndex = -1;
+    double pid = -1, uid = -1, gid = -1;
+    Napi::Array fdList;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level != SOL_SOCKET) continue;
       if (c->cmsg_type == SCM_RIGHTS) {
+        if (fdList.IsEmpty()) {
+          fdList = Napi::Array::New(env);
+          fdIndex = nfds;
+          fdLists.Set(nfds++, fdList);
+        }
         size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        const int* p = reinterpret_cast<const int*>(CMSG_DATA(c));
+        const unsigned char* p = CMSG_DATA(c);
         for (size_t j = 0; j < k; j++) {
           int v;
-          std::memcpy(&v, p + j, sizeof(int));
-          fds.push_back(v);
+          std::memcpy(&v, p + j * sizeof(int), sizeof(int));
+          fdList.Set(fdList.Length(), v);
         }
       } else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+        ucred cred;
         std::memcpy(&cred, CMSG_DATA(c), sizeof(ucred));
-        haveCred = true;
+        pid = cred.pid;
+        uid = cred.uid;
+        gid = cred.gid;
       }
     }
+    double fromIndex = -1;
+    if (msg.msg_namelen > offsetof(sockaddr_un, sun_path)) {
+      if (nfroms == 0 || msg.msg_namelen != lastFromLen || std::memcmp(&from, &lastFrom, msg.msg_namelen) != 0) {
+        froms.Set(nfroms++, AddressValue(env, from, msg.msg_namelen));
+        std::memcpy(&lastFrom, &from, msg.msg_namelen);
+        lastFromLen = msg.msg_namelen;
+      }
+      fromIndex = nfroms - 1;
+    }
     size_t got = static_cast<size_t>(n) < static_cast<size_t>(maxSize) ? static_cast<size_t>(n) : static_cast<size_t>(maxSize);
-    Napi::Array entry = Napi::Array::New(env, 6);
-    entry.Set(uint32_t(0), Napi::Buffer<uint8_t>::Copy(env, state->scratch.data(), got));
-    entry.Set(uint32_t(1), Napi::Number::New(env, msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)));
-    if (!fds.empty()) {
-      Napi::Array f = Napi::Array::New(env, fds.size());
-      for (size_t j = 0; j < fds.size(); j++) f.Set(static_cast<uint32_t>(j), fds[j]);
-      entry.Set(uint32_t(2), f);
-    }
-    if (msg.msg_namelen > offsetof(sockaddr_un, sun_path)) entry.Set(uint32_t(3), AddressValue(env, from, msg.msg_namelen));
-    if (haveCred) {
-      Napi::Array c = Napi::Array::New(env, 3);
-      c.Set(uint32_t(0), static_cast<double>(cred.pid));
-      c.Set(uint32_t(1), static_cast<double>(cred.uid));
-      c.Set(uint32_t(2), static_cast<double>(cred.gid));
-      entry.Set(uint32_t(4), c);
-    }
-    if (msg.msg_flags & MSG_TRUNC) entry.Set(uint32_t(5), Napi::Number::New(env, static_cast<double>(n)));
-    messages.Set(count++, entry);
+    double offset = static_cast<double>(out.size());
+    out.insert(out.end(), state->scratch.data(), state->scratch.data() + got);
+    double fields[kMetaFields] = {offset, static_cast<double>(got), static_cast<double>(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)),
+                                  static_cast<double>(n), pid, uid, gid, fromIndex, fdIndex};
+    meta.insert(meta.end(), fields, fields + kMetaFields);
+    count++;
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("messages", messages);
-  out.Set("eof", Napi::Boolean::New(env, eof));
-  out.Set("errno", Napi::Number::New(env, lastErr));
-  return out;
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, meta.size() * sizeof(double));
+  if (!meta.empty()) std::memcpy(ab.Data(), meta.data(), meta.size() * sizeof(double));
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("data", Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size()));
+  result.Set("meta", Napi::Float64Array::New(env, meta.size(), ab, 0));
+  result.Set("froms", froms);
+  result.Set("fds", fdLists);
+  result.Set("eof", Napi::Boolean::New(env, eof));
+  result.Set("errno", Napi::Number::New(env, lastErr));
+  return result;
 }
 
 // pollStart(fd, callback): watches fd from the event loop; callback(status, events) runs on
@@ -530,6 +554,7 @@ void InitSocket(Napi::Env env, Napi::Object exports, Napi::Object constants) {
   constants.Set("SHUT_WR", static_cast<int>(SHUT_WR));
   constants.Set("SHUT_RDWR", static_cast<int>(SHUT_RDWR));
   constants.Set("SCM_MAX_FD", kMaxFds);
+  constants.Set("RECV_META_FIELDS", kMetaFields);
   constants.Set("UV_READABLE", static_cast<int>(UV_READABLE));
   constants.Set("UV_WRITABLE", static_cast<int>(UV_WRITABLE));
   constants.Set("UV_DISCONNECT", static_cast<int>(UV_DISCONNECT));

@@ -1,7 +1,7 @@
 import { closeSync, unlinkSync } from 'node:fs';
 import { Duplex } from 'node:stream';
 
-import { native, type RecvEntry } from '@rxipc/native';
+import { native } from '@rxipc/native';
 
 import { closedError, invalidArgType, invalidArgValueRange, outOfRange, streamDestroyed, systemError } from '../errors.js';
 import { toBytes, validateInteger, validateObject, validateOptions, type Payload } from '../validate.js';
@@ -9,6 +9,7 @@ import { decodeAddress, encodeAddress, withAddress } from './address.js';
 
 const C = native.constants;
 const BATCH = 64;
+const FIELDS = C.RECV_META_FIELDS;
 /** Default largest message taken whole: above the kernel's default socket buffer (212992). */
 export const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024;
 
@@ -28,7 +29,10 @@ export interface Credentials {
  * destroyed with the message still unread. Received fds are close-on-exec.
  */
 export class ReceivedMessage {
-  /** The bytes (at most the socket's `maxMessageSize`; see `truncated`). */
+  /**
+   * The bytes (at most the socket's `maxMessageSize`; see `truncated`): a view of one Buffer
+   * shared by the messages of one receive batch (copy it to keep a small part of it long).
+   */
   readonly data: Buffer;
   /** The sender's address: a path, '\0name' (abstract), or undefined for an unnamed sender. */
   readonly from: string | undefined;
@@ -42,15 +46,14 @@ export class ReceivedMessage {
   readonly fdsTruncated: boolean;
   #fds: number[];
 
-  /** @internal */
-  constructor(entry: RecvEntry) {
-    const [data, flags, fds, from, cred, size] = entry;
+  /** @internal built by MessageSocket from a recvmsg batch. */
+  constructor(data: Buffer, flags: number, size: number, from: string | undefined, credentials: Credentials | undefined, fds: number[] | undefined) {
     this.data = data;
     this.truncated = (flags & C.MSG_TRUNC) !== 0;
     this.fdsTruncated = (flags & C.MSG_CTRUNC) !== 0;
-    this.size = size ?? data.length;
-    this.from = decodeAddress(from);
-    this.credentials = cred ? { pid: cred[0], uid: cred[1], gid: cred[2] } : undefined;
+    this.size = size;
+    this.from = from;
+    this.credentials = credentials;
     this.#fds = fds ?? [];
   }
 
@@ -229,9 +232,30 @@ export class MessageSocket extends Duplex {
         this.destroy(err as Error);
         return;
       }
-      for (const entry of batch.messages) {
-        const msg = new ReceivedMessage(entry);
-        if (msg.fdCount > 0) this.#unread.add(msg);
+      const { data, meta, froms, fds } = batch;
+      const count = meta.length / FIELDS;
+      // One Buffer per batch; each message is a view of it. Equal credentials and addresses
+      // in a run share one object / string.
+      const fromText = froms.map((f) => decodeAddress(f));
+      let cred: Credentials | undefined;
+      for (let i = 0, m = 0; i < count; i++, m += FIELDS) {
+        const pid = meta[m + 4]!;
+        if (pid < 0) cred = undefined;
+        else if (cred === undefined || cred.pid !== pid || cred.uid !== meta[m + 5] || cred.gid !== meta[m + 6]) {
+          cred = Object.freeze({ pid, uid: meta[m + 5]!, gid: meta[m + 6]! });
+        }
+        const offset = meta[m]!;
+        const fi = meta[m + 7]!;
+        const di = meta[m + 8]!;
+        const msg = new ReceivedMessage(
+          data.subarray(offset, offset + meta[m + 1]!),
+          meta[m + 2]!,
+          meta[m + 3]!,
+          fi < 0 ? undefined : fromText[fi],
+          cred,
+          di < 0 ? undefined : fds[di],
+        );
+        if (di >= 0) this.#unread.add(msg);
         if (!this.push(msg)) this.#reading = false;
       }
       if (batch.errno !== 0) {
@@ -247,7 +271,7 @@ export class MessageSocket extends Duplex {
         }
         // A datagram socket has no end: an empty unnamed read is nothing.
       }
-      if (batch.messages.length < BATCH) break;
+      if (count < BATCH) break;
     }
     this.#watch(this.#reading ? this.#events | C.UV_READABLE : this.#events & ~C.UV_READABLE);
   }

@@ -357,7 +357,7 @@ function expectMisuse(fn: string, args: unknown[], want: Expected, argName: stri
   expect(native.mappingRead(fdMap.handle, 0, 1).length, where).toBe(1);
   expect(existsSync(`/dev/shm${shmName}`) && existsSync(`/dev/shm/sem.${semName.slice(1)}`), where).toBe(true);
   expect(existsSync(`/dev/shm${absentName}`) || existsSync(`/dev/shm/sem.${absentName.slice(1)}`), where).toBe(false);
-  expect(native.recvmsg(spair[1], 1, 64).messages.length, where).toBe(0);
+  expect(native.recvmsg(spair[1], 1, 64).meta.length, where).toBe(0);
   expect(native.getsockname(sock).length, where).toBe(0);
 }
 
