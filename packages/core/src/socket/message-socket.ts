@@ -477,7 +477,12 @@ export class MessageSocket extends Duplex {
     return native.getPeerCred(this.fd);
   }
 
-  /** Lets the process exit while this socket waits (like net.Socket#unref). */
+  /**
+   * Lets the process exit while this socket waits (like net.Socket#unref).
+   *
+   * @example
+   * createDatagramSocket({ bind: '\0status' }).unref(); // serves while the program runs, never keeps it alive
+   */
   unref(): this {
     this.#refed = false;
     if (this.#poll !== 0) native.pollRef(this.#poll, false);
@@ -485,6 +490,12 @@ export class MessageSocket extends Duplex {
     return this;
   }
 
+  /**
+   * Undoes unref(): the socket keeps the process alive while it waits.
+   *
+   * @example
+   * socket.unref(); socket.ref();
+   */
   ref(): this {
     this.#refed = true;
     if (this.#poll !== 0) native.pollRef(this.#poll, true);
@@ -492,7 +503,13 @@ export class MessageSocket extends Duplex {
     return this;
   }
 
-  /** Closes the socket: polling stops, then the fd is closed. Same as `destroy()`. */
+  /**
+   * Closes the socket: polling stops, then the fd is closed (and a path it bound removed).
+   * Same as `destroy()`; unread fds that came with messages are closed too.
+   *
+   * @example
+   * using socket = createDatagramSocket(); // or: socket.close() when done
+   */
   close(): void {
     this.destroy();
   }
