@@ -1,6 +1,7 @@
 // signal-rpc: a parent sends numbered values to a child with sigqueue on a real-time signal;
 // the child receives each with the value and the sender's pid (which Node's process.on never
-// gives) through rx signals(), and reports it. Real-time signals queue: none is merged.
+// gives) through rx signals(), and reports it. Real-time signals queue: none is merged (two
+// landing on different threads at once may be reported in either order).
 //
 // Run: npm run example signal-rpc -- [count]
 import { spawn } from 'node:child_process';

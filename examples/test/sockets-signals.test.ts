@@ -36,15 +36,16 @@ describe('dgram-log', () => {
 });
 
 describe('signal-rpc', () => {
-  it('the child reports every value, in order, with the parent as sender', async () => {
+  it('the child reports every value (none merged or lost) with the parent as sender', async () => {
     const r = await run(program('signal-rpc'), ['6']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     const parent = /^parent\((\d+)\): sending 6 values to child (\d+) on SIGRTMIN\+1$/.exec(lines[0]!);
     expect(parent).not.toBeNull();
-    expect(lines.slice(1)).toEqual([
-      ...[1, 2, 3, 4, 5, 6].map((i) => `child(${parent![2]}): SIGRTMIN+1 value ${i * 100} from pid ${parent![1]}`),
-      'child: done',
-    ]);
+    // Two deliveries that land on different threads at once may be reported in either order.
+    expect(lines.at(-1)).toBe('child: done');
+    expect(lines.slice(1, -1).sort()).toEqual(
+      [1, 2, 3, 4, 5, 6].map((i) => `child(${parent![2]}): SIGRTMIN+1 value ${i * 100} from pid ${parent![1]}`).sort(),
+    );
   });
 });

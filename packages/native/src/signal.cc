@@ -13,6 +13,11 @@
 // for them), and SIGRTMIN+5 is refused because rxipc's waiter threads use it to cancel.
 // A signal whose disposition someone else changed (not SIG_DFL, not ours) is refused (EBUSY).
 //
+// Order: the kernel queues every real-time signal (none is merged) and dequeues one number's
+// in order, but two deliveries that land on different threads at the same moment run their
+// handlers concurrently, so their records may reach the pipe in either order. Carry a
+// sequence number in the value when order matters.
+//
 // The pipe is made on first use and lives as long as the process: a handler running in
 // another thread may be about to write to it, so it is never closed (its fd number must
 // never be reused under that write). One environment at a time reads it (EBUSY for another).

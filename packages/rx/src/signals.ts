@@ -23,7 +23,8 @@ const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
  * listener per signal and unsubscribing removes exactly those, so when the last listener of
  * SIGINT goes, Node's default (exit) is back. Real-time signals ('SIGRTMIN+1' ...
  * 'SIGRTMAX', not SIGRTMIN+5, which rxipc reserves) carry the sender's pid and uid and the
- * sigqueue value (core `watchRealtimeSignal`). Names are checked at the call: an unknown
+ * sigqueue value (core `watchRealtimeSignal`; every one arrives, though two delivered to
+ * different threads at once may come in either order). Names are checked at the call: an unknown
  * one is a TypeError (ERR_UNKNOWN_SIGNAL), SIGKILL / SIGSTOP and SIGRTMIN+5 are refused.
  *
  * @example

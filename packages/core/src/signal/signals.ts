@@ -134,7 +134,9 @@ export interface SignalWatch {
 
 /**
  * Calls `listener` for every delivery of a real-time signal to this process, with the
- * sender's pid, uid and sigqueue value. While any watch of a signal lives, its default
+ * sender's pid, uid and sigqueue value. Every signal sent arrives (real-time signals queue,
+ * none is merged); two that the kernel hands to different threads at the same moment may be
+ * reported in either order, so carry a sequence number in the value when order matters. While any watch of a signal lives, its default
  * action (terminate) is replaced; the last watch to stop puts the previous disposition
  * back. One environment (main thread or worker) at a time may watch (EBUSY otherwise), and
  * a signal someone else installed a handler for is EBUSY too. The watch keeps the process
