@@ -1,8 +1,9 @@
 // The showcase's child processes, one role per invocation: `child.js ROLE [ARGS]`.
+import { closeSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 
-import { Fifo, MessageQueue, readableFromFd, SemaphoreSet, SharedMemory, writableFromFd } from '@rxipc/core';
+import { Fifo, MessageQueue, readableFromFd, SemaphoreSet, SharedMemory, sigqueue, socketFromFd, writableFromFd, type MessageSocket, type ReceivedMessage } from '@rxipc/core';
 import { json, typedQueue } from '@rxipc/rx';
 
 import { log } from './log.js';
@@ -96,6 +97,24 @@ switch (role) {
     say(`acquired after ${Math.round(performance.now() - started)} ms; ${ticks} timer ticks ran meanwhile`);
     sem.release(0);
     await sem.close();
+    break;
+  }
+  // (e) the other end of a seqpacket pair (fd 3): one line per message; write into a passed fd.
+  case 'socket-peer': {
+    const socket = socketFromFd(3) as MessageSocket;
+    socket.on('data', (msg: ReceivedMessage) => {
+      const fds = msg.takeFds();
+      say(`message of ${msg.data.length} bytes "${msg.data}" from pid ${msg.credentials?.pid}${fds.length ? `, with ${fds.length} fd` : ''}`);
+      for (const fd of fds) {
+        writeSync(fd, 'hello through a passed fd');
+        closeSync(fd);
+      }
+      if (msg.data.toString() === 'bye') {
+        sigqueue(process.ppid, 'SIGRTMIN+1', 42);
+        socket.end();
+      }
+    });
+    await new Promise((done) => socket.once('close', done));
     break;
   }
   default:

@@ -9,6 +9,8 @@
 //   (d) shared memory and a semaphore: two processes add to one counter under the lock and
 //       publish records watched through a futex; a held semaphore makes another process
 //       wait off its event loop; detach empties every old view
+//   (e) sockets and signals: a seqpacket pair keeps boundaries and says who sent what, a pipe
+//       end passed to a child over it (SCM_RIGHTS), a real-time signal with value and sender
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,8 +19,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import { createPipe, Fifo, getPipeCapacity, IPC_PRIVATE, MessageQueue, SemaphoreSet, SharedMemory } from '@rxipc/core';
-import { json, messages, shmChanges, typedQueue } from '@rxipc/rx';
+import { createPipe, Fifo, getPipeCapacity, IPC_PRIVATE, MessageQueue, SemaphoreSet, SharedMemory, socketPair } from '@rxipc/core';
+import { json, messages, shmChanges, signals, typedQueue } from '@rxipc/rx';
 import { firstValueFrom, take, tap, toArray } from 'rxjs';
 
 import { elapsed, log } from './log.js';
@@ -240,9 +242,36 @@ async function sharedMemory(): Promise<void> {
   say(`removed segment ${shm.id} and semaphore set ${sem.id}`);
 }
 
+// ---- (e) sockets and signals ----
+
+async function socketsAndSignals(): Promise<void> {
+  section('(e) seqpacket socket pair: boundaries, credentials, a descriptor passed to a child');
+  const [mine, theirs] = socketPair({ type: 'seqpacket' });
+  cleanups.push(() => mine.destroy());
+  const peer = startChild('socket-peer', '', [theirs.fd]);
+  theirs.destroy(); // the child has its own copy
+  const signal = firstValueFrom(signals('SIGRTMIN+1')); // watching before the child can send it
+  for (const text of ['first', '', 'third']) mine.write(text);
+  const { readable, writable } = createPipe();
+  cleanups.push(() => {
+    readable.destroy();
+    writable.destroy();
+  });
+  mine.write({ data: 'a pipe for you', fds: [writable.fd] });
+  await new Promise<void>((done) => mine.write('bye', () => done()));
+  writable.destroy(); // the child holds the only write end now
+  say(`read ${(await chunksOf(readable)).join('')} from a pipe whose write end the child was sent`);
+
+  section('(e) a real-time signal carries a value and its sender (sigqueue)');
+  const s = await signal;
+  say(`signals('SIGRTMIN+1'): value ${s.value} from pid ${s.pid} (the child is ${peer.child.pid})`);
+  mine.destroy();
+  await peer.exited;
+}
+
 // ---- run ----
 
-console.log(`rxipc showcase: real processes over pipes, FIFOs, System V message queues, shared memory and semaphores (parent pid ${process.pid})`);
+console.log(`rxipc showcase: real processes over pipes, FIFOs, System V message queues, shared memory, semaphores, sockets and signals (parent pid ${process.pid})`);
 const dir = mkdtempSync(join(tmpdir(), 'rxipc-showcase-'));
 cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
 say(`temporary directory ${dir}`);
@@ -251,6 +280,7 @@ try {
   await namedPipe(dir);
   await messageQueue();
   await sharedMemory();
+  await socketsAndSignals();
   console.log(`\nall done in ${(elapsed() / 1000).toFixed(1)} s; nothing left behind`);
 } catch (err) {
   say(`failed: ${(err as Error).stack ?? err}`);

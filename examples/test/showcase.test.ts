@@ -40,6 +40,11 @@ describe('showcase', () => {
     expect(stdout.match(/shmChanges\(notify\) at offset 64: "adder \d+ done"/g)).toHaveLength(2);
     expect(stdout).toMatch(/sem-waiter\(\d+\) +acquired after \d+ ms; [1-9]\d* timer ticks ran meanwhile/);
     expect(stdout).toContain('after detach(): the Buffer view has length 0, the Uint32Array 0; read() -> ERR_RXIPC_DETACHED');
+    // (e) sockets and signals: boundaries (an empty message too), credentials, a passed fd, sigqueue.
+    expect(stdout).toMatch(/socket-peer\(\d+\) +message of 0 bytes "" from pid \d+/);
+    expect(stdout).toMatch(/socket-peer\(\d+\) +message of 14 bytes "a pipe for you" from pid \d+, with 1 fd/);
+    expect(stdout).toContain('read "hello through a passed fd" from a pipe whose write end the child was sent');
+    expect(stdout).toMatch(/signals\('SIGRTMIN\+1'\): value 42 from pid (\d+) \(the child is \1\)/);
     expect(stdout).toMatch(/all done in [\d.]+ s/);
 
     // Nothing left: its queue, its FIFO and the FIFO's temporary directory are gone. (Checked

@@ -18,7 +18,9 @@
         "src/sysv_shm.cc",
         "src/posix_shm.cc",
         "src/sysv_sem.cc",
-        "src/posix_sem.cc"
+        "src/posix_sem.cc",
+        "src/socket.cc",
+        "src/signal.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "_GNU_SOURCE"],

@@ -98,3 +98,47 @@ export {
   type PosixSemaphoreOpenOptions,
   type PosixWaitOptions,
 } from './posix/semaphore.js';
+// Unix sockets: pairs, datagram and seqpacket sockets, descriptor passing, credentials
+export {
+  createDatagramSocket,
+  socketFromFd,
+  socketPair,
+  StreamSocket,
+  type AnySocket,
+  type DatagramSocketOptions,
+  type SocketPair,
+  type SocketPairOptions,
+  type SocketType,
+} from './socket/socket.js';
+export {
+  MessageSocket,
+  type ReceivedMessage,
+  type Credentials,
+  type MessageSocketOptions,
+  type MessageSocketType,
+  type OutgoingMessage,
+  type SendOptions as SocketSendOptions,
+} from './socket/message-socket.js';
+export {
+  connectSeqpacket,
+  listenSeqpacket,
+  type SeqpacketServer,
+  type ConnectOptions as SeqpacketConnectOptions,
+  type SeqpacketServerEvents,
+  type SeqpacketServerOptions,
+} from './socket/seqpacket.js';
+
+// Signals
+export {
+  kill,
+  RESERVED_SIGNAL,
+  sigqueue,
+  signalName,
+  signalNumber,
+  SIGRTMAX,
+  SIGRTMIN,
+  watchRealtimeSignal,
+  type RealtimeSignal,
+  type SignalName,
+  type SignalWatch,
+} from './signal/signals.js';

@@ -217,6 +217,28 @@ export interface NativeConstants {
   /** 32767: the largest value of a System V semaphore. */
   readonly SEMVMX: number;
   readonly SEM_VALUE_MAX: number;
+  // unix sockets (socket.cc) and signals (signal.cc)
+  readonly AF_UNIX: number;
+  readonly SOCK_STREAM: number;
+  readonly SOCK_DGRAM: number;
+  readonly SOCK_SEQPACKET: number;
+  readonly SOCK_CLOEXEC: number;
+  readonly SOCK_NONBLOCK: number;
+  readonly MSG_TRUNC: number;
+  readonly MSG_CTRUNC: number;
+  readonly SHUT_RD: number;
+  readonly SHUT_WR: number;
+  readonly SHUT_RDWR: number;
+  readonly SCM_MAX_FD: number;
+  /** Numbers per message in recvmsg's `meta`. */
+  readonly RECV_META_FIELDS: number;
+  readonly UV_READABLE: number;
+  readonly UV_WRITABLE: number;
+  readonly UV_DISCONNECT: number;
+  readonly SIGRTMIN: number;
+  readonly SIGRTMAX: number;
+  /** SIGRTMIN+5: the waiter threads' cancel signal, refused by signalWatch. */
+  readonly RXIPC_CANCEL_SIGNAL: number;
 }
 
 /** `native.testing`: what tests of the addon's own machinery observe and steer. */
@@ -408,6 +430,73 @@ export interface NativeBinding {
   semUnlink(name: string): void;
   /** Ends the waits on it, then sem_close; the handle is dead at once. */
   semClose(sem: number): void;
+  // unix sockets (AF_UNIX). Never blocking: MSG_DONTWAIT on every send and receive; readiness
+  // comes from the event loop through pollStart/pollSet (uv_poll_t), on the main thread.
+  /** type: SOCK_STREAM | SOCK_DGRAM | SOCK_SEQPACKET; flags: SOCK_CLOEXEC | SOCK_NONBLOCK. */
+  socketpair(type: number, flags: number): [number, number];
+  socket(type: number, flags: number): number;
+  /** address: sun_path's bytes: a path (no NUL, <= 107 bytes) or an abstract name (leading 0, <= 108). */
+  bind(fd: number, address: ArrayBufferView): void;
+  /** true when connected; false when the listener's backlog is full (EAGAIN): try again later. */
+  connect(fd: number, address: ArrayBufferView): boolean;
+  listen(fd: number, backlog: number): void;
+  /** A connection (SOCK_CLOEXEC | SOCK_NONBLOCK), or -1 when none is pending. */
+  accept(fd: number): number;
+  /** sun_path's bytes; empty for an unnamed socket. */
+  getsockname(fd: number): Buffer;
+  getpeername(fd: number): Buffer;
+  /** SO_TYPE of an AF_UNIX socket (EAFNOSUPPORT for another family, ENOTSOCK for a non-socket). */
+  getSocketType(fd: number): number;
+  getPeerCred(fd: number): { pid: number; uid: number; gid: number };
+  /** SO_ERROR: the pending error (0 for none), cleared by reading it. */
+  getSocketError(fd: number): number;
+  setPassCred(fd: number, on: boolean): void;
+  shutdown(fd: number, how: number): void;
+  /** One message; fds as SCM_RIGHTS (<= SCM_MAX_FD). Bytes sent, or -1 when not writable now. */
+  sendmsg(fd: number, data: ArrayBufferView, fds?: readonly number[], address?: ArrayBufferView): number;
+  /**
+   * Up to maxMessages already-queued messages, packed: `data` holds every message's bytes back
+   * to back; `meta` RECV_META_FIELDS numbers per message: [offset, length, flags (MSG_TRUNC |
+   * MSG_CTRUNC), real size, pid, uid, gid (-1 without credentials), index into `froms` (-1:
+   * unnamed sender), index into `fds` (-1: none)]. `eof`: the peer's end (on a socket with
+   * SO_PASSCRED, where every message carries credentials). `errno`: an error that ended the
+   * batch after some messages (one before any is thrown).
+   */
+  recvmsg(fd: number, maxMessages: number, maxSize: number): RecvBatch;
+  /** Watches fd from the event loop; callback(status, events) once pollSet asks for events. */
+  pollStart(fd: number, callback: (status: number, events: number) => void): number;
+  /** UV_READABLE | UV_WRITABLE, or 0 to stop watching. EBADF for a closed poll. */
+  pollSet(poll: number, events: number): void;
+  pollRef(poll: number, ref: boolean): void;
+  /** Stops at once: the fd may be closed right after. Idempotent. */
+  pollClose(poll: number): void;
+
+  // signals. pid > 0 only: never a process group, never every process.
+  kill(pid: number, signal: number): void;
+  sigqueue(pid: number, signal: number, value: number): void;
+  /** A real-time signal (not RXIPC_CANCEL_SIGNAL) with its siginfo, on the main thread. EBUSY when taken. */
+  signalWatch(signal: number, callback: (info: RealtimeSignalInfo) => void): number;
+  signalUnwatch(watch: number): void;
+  signalRef(ref: boolean): void;
+}
+
+export interface RecvBatch {
+  data: Buffer;
+  meta: Float64Array;
+  froms: Buffer[];
+  fds: number[][];
+  eof: boolean;
+  errno: number;
+}
+
+export interface RealtimeSignalInfo {
+  signo: number;
+  /** si_code: SI_QUEUE (-1) for sigqueue, SI_USER (0) for kill. */
+  code: number;
+  pid: number;
+  uid: number;
+  /** sigqueue's value (sival_int); 0 for kill. */
+  value: number;
 }
 
 /** Index = errno (1..255): [name, description], or a hole for a number Linux never assigned. */

@@ -17,6 +17,8 @@ export type {
   NativeBinding,
   NativeConstants,
   NativeTesting,
+  RealtimeSignalInfo,
+  RecvBatch,
   SemidDs,
   SemInfo,
   SemOp,

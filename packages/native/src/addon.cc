@@ -34,6 +34,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMapping(env, exports, constants);
   InitSysvSem(env, exports, constants);
   InitPosixSem(env, exports, constants);
+  InitSocket(env, exports, constants);
+  InitSignal(env, exports, constants);
   exports.Get("testing").As<Napi::Object>().Set("makeSystemError", Napi::Function::New(env, MakeSystemError, "makeSystemError"));
   exports.Set("constants", constants);
   return exports;

@@ -13,5 +13,7 @@ void InitPosixShm(Napi::Env env, Napi::Object exports, Napi::Object constants);
 void InitMapping(Napi::Env env, Napi::Object exports, Napi::Object constants);
 void InitSysvSem(Napi::Env env, Napi::Object exports, Napi::Object constants);
 void InitPosixSem(Napi::Env env, Napi::Object exports, Napi::Object constants);
+void InitSocket(Napi::Env env, Napi::Object exports, Napi::Object constants);
+void InitSignal(Napi::Env env, Napi::Object exports, Napi::Object constants);
 
 }  // namespace rxipc

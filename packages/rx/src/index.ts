@@ -11,3 +11,5 @@ export { typedQueue, DecodeError, type MessageKind, type Schema, type TypedQueue
 export { bytes, json, utf8, type Codec } from './codecs.js';
 export { shmChanges, type ShmChangesOptions } from './shm-changes.js';
 export { withSemaphore, type WithSemaphoreOptions } from './with-semaphore.js';
+export { datagrams, fromSocket, toSocket } from './sockets.js';
+export { signals, type SignalEvent } from './signals.js';

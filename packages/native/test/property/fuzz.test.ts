@@ -204,6 +204,23 @@ const P = {
     { weight: 1, arbitrary: anything },
   ),
   values: fc.oneof({ weight: 6, arbitrary: fc.array(int(0, 5), { maxLength: 4 }).map((items) => ({ t: 'arr', items })) }, { weight: 1, arbitrary: anything }),
+  // Socket addresses: a relative path in the child's cwd, or an abstract name of its own.
+  addr: fc.oneof(
+    { weight: 4, arbitrary: relPath.map((d) => ({ t: 'addr', v: d.v })) },
+    { weight: 2, arbitrary: fc.nat(3).map((i) => ({ t: 'abstract', i })) },
+    { weight: 1, arbitrary: anything },
+  ),
+  fdList: fc.oneof(
+    { weight: 2, arbitrary: fc.constant<Desc>({ t: 'undef' }) },
+    { weight: 4, arbitrary: fc.array(own('ownFd'), { maxLength: 3 }).map((items) => ({ t: 'arr', items })) },
+    { weight: 1, arbitrary: anything },
+  ),
+  fn: fc.oneof({ weight: 6, arbitrary: fc.constant<Desc>({ t: 'fn' }) }, { weight: 1, arbitrary: anything }),
+  poll: fc.oneof({ weight: 6, arbitrary: own('ownPoll') }, { weight: 1, arbitrary: anything }),
+  // kill/sigqueue: the child's own pid, or never a valid pid (<= 0, non-integers, > INT32_MAX, junk).
+  pid: fc.oneof({ weight: 4, arbitrary: fc.constant<Desc>({ t: 'ownPid' }) }, { weight: 2, arbitrary: invalidId }, { weight: 1, arbitrary: fc.constantFrom(0, -1).map(numDesc) }, { weight: 1, arbitrary: junk }),
+  // Signal 0 only, or never a valid signal: nothing is ever delivered.
+  sig0: fc.oneof({ weight: 4, arbitrary: fc.constant(numDesc(0)) }, { weight: 1, arbitrary: fc.integer({ min: 65, max: 100_000 }).map(numDesc) }, { weight: 1, arbitrary: invalidId }, { weight: 1, arbitrary: junk }),
 };
 
 const oneOf = (...values: number[]): fc.Arbitrary<Desc> =>
@@ -288,6 +305,33 @@ const POLICY: Record<string, fc.Arbitrary<Desc>[]> = {
   semGetvalue: [P.sem],
   semUnlink: [P.name],
   semClose: [P.sem],
+  // Unix sockets: only the child's own fds; addresses are relative paths in its cwd or
+  // abstract names under its own prefix (never a stranger's socket).
+  socketpair: [oneOf(C.SOCK_STREAM, C.SOCK_DGRAM, C.SOCK_SEQPACKET, 4, 0), flags(C.SOCK_CLOEXEC, C.SOCK_NONBLOCK)],
+  socket: [oneOf(C.SOCK_STREAM, C.SOCK_DGRAM, C.SOCK_SEQPACKET, 4, 0), flags(C.SOCK_CLOEXEC, C.SOCK_NONBLOCK)],
+  bind: [P.fdw, P.addr],
+  connect: [P.fdw, P.addr],
+  listen: [P.fdw, int(0, 5)],
+  accept: [P.fdw],
+  getsockname: [P.fdr],
+  getpeername: [P.fdr],
+  getSocketType: [P.fdr],
+  getPeerCred: [P.fdr],
+  getSocketError: [P.fdw],
+  setPassCred: [P.fdw, P.bool],
+  shutdown: [P.fdw, int(-1, 3)],
+  sendmsg: [P.fdw, P.bytes, P.fdList, fc.oneof(fc.constant<Desc>({ t: 'undef' }), P.addr)],
+  recvmsg: [P.fdw, int(0, 70), fc.oneof(int(0, 70_000), anything)],
+  pollStart: [P.fdw, P.fn],
+  pollSet: [P.poll, int(0, 8)],
+  pollRef: [P.poll, P.bool],
+  pollClose: [P.poll],
+  // Signals: only this child, only signal 0 (a probe); any other pid is never valid.
+  kill: [P.pid, P.sig0],
+  sigqueue: [P.pid, P.sig0, anyNumber],
+  signalWatch: [int(C.SIGRTMIN - 1, C.SIGRTMAX + 1), P.fn],
+  signalUnwatch: [fc.oneof({ weight: 6, arbitrary: own('ownWatch') }, { weight: 1, arbitrary: anything })],
+  signalRef: [P.bool],
 };
 
 // setDispatcher is set once by the child; a second call is an ordinary Error (misuse tests cover it).

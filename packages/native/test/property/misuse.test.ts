@@ -24,7 +24,10 @@ type Param =
   | { name: string; kind: 'fields'; valid: () => object }
   | { name: string; kind: 'optint'; valid: () => number | undefined; ok: (n: number) => boolean }
   | { name: string; kind: 'ops'; valid: () => unknown[] }
-  | { name: string; kind: 'values'; valid: () => unknown[] };
+  | { name: string; kind: 'values'; valid: () => unknown[] }
+  | { name: string; kind: 'optbytes'; valid: () => ArrayBufferView | undefined }
+  | { name: string; kind: 'fdlist'; valid: () => number[] | undefined }
+  | { name: string; kind: 'fn'; valid: () => (...a: unknown[]) => void };
 
 const range = (min: number, max: number) => (n: number) => n >= min && n <= max;
 const mask = (min: number, max: number, allowed: number) => (n: number) => n >= min && n <= max && (n & ~allowed) === 0;
@@ -44,6 +47,11 @@ let psem: number;
 let shmName: string; // exists, must still exist
 let semName: string; // exists, must still exist
 const absentName = `/rxipc-misuse-never-${process.pid}`;
+// Unix sockets of our own: an unbound datagram socket, a connected seqpacket pair (a message
+// that got through would be queued on spair[1]), and a poll on spair[0].
+let sock: number;
+let spair: [number, number];
+let pollId: number;
 
 const int = (name: string, valid: () => number, ok: (n: number) => boolean): Param => ({ name, kind: 'int', valid, ok });
 const bool = (name: string, v = true): Param => ({ name, kind: 'bool', valid: () => v });
@@ -178,6 +186,40 @@ const TABLE: Record<string, Param[]> = {
   semGetvalue: [sem()],
   semUnlink: [path('name', () => semName)],
   semClose: [sem()],
+  socketpair: [int('type', () => C.SOCK_SEQPACKET, (n) => [C.SOCK_STREAM, C.SOCK_DGRAM, C.SOCK_SEQPACKET].includes(n)), int('flags', () => C.SOCK_CLOEXEC, mask(0, INT32_MAX, C.SOCK_CLOEXEC | C.SOCK_NONBLOCK))],
+  socket: [int('type', () => C.SOCK_DGRAM, (n) => [C.SOCK_STREAM, C.SOCK_DGRAM, C.SOCK_SEQPACKET].includes(n)), int('flags', () => C.SOCK_CLOEXEC, mask(0, INT32_MAX, C.SOCK_CLOEXEC | C.SOCK_NONBLOCK))],
+  // A fresh path: a bind that got through would leave a socket file in the dir.
+  bind: [int('fd', () => sock, range(0, INT32_MAX)), bytes('address', () => Buffer.from(fresh()))],
+  connect: [int('fd', () => sock, range(0, INT32_MAX)), bytes('address', () => Buffer.from(fresh()))],
+  listen: [int('fd', () => spair[0], range(0, INT32_MAX)), int('backlog', () => 1, range(0, 65535))],
+  accept: [int('fd', () => spair[0], range(0, INT32_MAX))],
+  getsockname: [int('fd', () => sock, range(0, INT32_MAX))],
+  getpeername: [int('fd', () => spair[0], range(0, INT32_MAX))],
+  getSocketType: [int('fd', () => sock, range(0, INT32_MAX))],
+  getPeerCred: [int('fd', () => spair[0], range(0, INT32_MAX))],
+  getSocketError: [int('fd', () => spair[0], range(0, INT32_MAX))],
+  setPassCred: [int('fd', () => sock, range(0, INT32_MAX)), bool('on', false)],
+  shutdown: [int('fd', () => spair[0], range(0, INT32_MAX)), int('how', () => C.SHUT_RDWR, range(C.SHUT_RD, C.SHUT_RDWR))],
+  sendmsg: [
+    int('fd', () => spair[0], range(0, INT32_MAX)),
+    bytes('data'),
+    { name: 'fds', kind: 'fdlist', valid: () => [pipe[0]] },
+    { name: 'address', kind: 'optbytes', valid: () => undefined },
+  ],
+  recvmsg: [int('fd', () => spair[1], range(0, INT32_MAX)), int('maxMessages', () => 1, range(1, 65536)), int('maxSize', () => 64, range(0, 64 << 20))],
+  pollStart: [int('fd', () => spair[1], range(0, INT32_MAX)), { name: 'callback', kind: 'fn', valid: () => () => undefined }],
+  pollSet: [int('poll', () => pollId, range(1, INT32_MAX)), int('events', () => C.UV_READABLE, range(0, 7))],
+  pollRef: [int('poll', () => pollId, range(1, INT32_MAX)), bool('ref')],
+  pollClose: [int('poll', () => pollId, range(1, INT32_MAX))],
+  // Signal 0 to ourselves: a probe; a kill that got through with a bad signal would be seen.
+  kill: [int('pid', () => process.pid, range(1, INT32_MAX)), int('signal', () => 0, range(0, C.SIGRTMAX))],
+  sigqueue: [int('pid', () => process.pid, range(1, INT32_MAX)), int('signal', () => 0, range(0, C.SIGRTMAX)), int('value', () => 1, range(INT32_MIN, INT32_MAX))],
+  signalWatch: [
+    int('signal', () => C.SIGRTMIN + 1, (n) => n >= C.SIGRTMIN && n <= C.SIGRTMAX && n !== C.RXIPC_CANCEL_SIGNAL),
+    { name: 'callback', kind: 'fn', valid: () => () => undefined },
+  ],
+  signalUnwatch: [int('watch', () => 0x7ffffffe, range(1, INT32_MAX))],
+  signalRef: [bool('ref')],
 };
 
 const isObjectLike = (v: unknown) => (typeof v === 'object' && v !== null) || typeof v === 'function';
@@ -267,6 +309,20 @@ function expectedFor(p: Param, value: unknown): Expected | undefined {
     case 'values':
       // A valid list of the wrong length is left to the kernel's state check: never passed here.
       return valuesExpected(value);
+    case 'optbytes':
+      return value === undefined || ArrayBuffer.isView(value) ? undefined : TYPE;
+    case 'fdlist': {
+      if (value === undefined) return undefined;
+      if (!Array.isArray(value)) return TYPE;
+      if (value.length > 253) return RANGE;
+      for (const v of value as unknown[]) {
+        const bad = intElement(v, 0, INT32_MAX);
+        if (bad) return bad;
+      }
+      return undefined;
+    }
+    case 'fn':
+      return typeof value === 'function' ? undefined : TYPE;
   }
 }
 
@@ -301,6 +357,8 @@ function expectMisuse(fn: string, args: unknown[], want: Expected, argName: stri
   expect(native.mappingRead(fdMap.handle, 0, 1).length, where).toBe(1);
   expect(existsSync(`/dev/shm${shmName}`) && existsSync(`/dev/shm/sem.${semName.slice(1)}`), where).toBe(true);
   expect(existsSync(`/dev/shm${absentName}`) || existsSync(`/dev/shm/sem.${absentName.slice(1)}`), where).toBe(false);
+  expect(native.recvmsg(spair[1], 1, 64).meta.length, where).toBe(0);
+  expect(native.getsockname(sock).length, where).toBe(0);
 }
 
 function validArgs(params: Param[]): unknown[] {
@@ -322,6 +380,9 @@ beforeAll(() => {
   native.ftruncate(shmFd, 4096);
   fdMap = native.mmap(shmFd, 4096, C.PROT_READ | C.PROT_WRITE, 0);
   psem = native.semOpen(semName, C.O_CREAT | C.O_EXCL, 0o600, 1);
+  sock = native.socket(C.SOCK_DGRAM, C.SOCK_CLOEXEC);
+  spair = native.socketpair(C.SOCK_SEQPACKET, C.SOCK_CLOEXEC);
+  pollId = native.pollStart(spair[0], () => undefined);
 });
 
 afterAll(() => {
@@ -336,6 +397,9 @@ afterAll(() => {
   if (psem !== undefined) native.semClose(psem);
   if (semName) native.semUnlink(semName);
   if (pipe) pipe.forEach((f) => closeSync(f));
+  if (pollId !== undefined) native.pollClose(pollId);
+  if (spair) spair.forEach((f) => closeSync(f));
+  if (sock !== undefined) closeSync(sock);
   dir?.remove();
 });
 
@@ -369,6 +433,7 @@ describe('misuse of the native binding', () => {
         if (p.kind === 'optint') bad.push(NaN, Infinity, -1, 0.5, 2 ** 31);
         if (p.kind === 'ops') bad.push([], [1], [{}], [{ num: 0, op: 1 }], [{ num: -1, op: 1, flags: 0 }], [{ num: 0, op: 32768, flags: 0 }], [{ num: 0, op: 1, flags: 0o10 }], [{ num: 0, op: 1, flags: 0 }, null], new Array(65536).fill({ num: 0, op: 1, flags: 0 }));
         if (p.kind === 'values') bad.push([32768, 0], [-1, 0], [0, 0.5], ['1', 0], [0, null]);
+        if (p.kind === 'fdlist') bad.push([-1], [0.5], ['1'], [null], [2 ** 31], new Array(254).fill(0));
         for (const v of bad) {
           const want = expectedFor(p, v);
           if (want === undefined) continue;
@@ -423,6 +488,20 @@ describe('misuse of the native binding', () => {
       ['semOpen', [absentName, C.O_TRUNC, 0o600, 0], RANGE, 'flags'],
       ['semOpen', [absentName, C.O_CREAT, 0o600, 2 ** 31], RANGE, 'value'],
       ['testing.makeSystemError', [4096, 'open'], RANGE, 'errno'],
+      ['socketpair', [99, C.SOCK_CLOEXEC], RANGE, 'type'],
+      ['socketpair', [C.SOCK_DGRAM, 1], RANGE, 'flags'],
+      ['socket', [C.SOCK_DGRAM, C.O_DIRECT], RANGE, 'flags'],
+      ['bind', [sock, Buffer.alloc(0)], RANGE, 'address'],
+      ['bind', [sock, Buffer.from('a\0b')], RANGE, 'address'],
+      ['bind', [sock, Buffer.alloc(108, 0x61)], RANGE, 'address'], // no room for the NUL
+      ['bind', [sock, Buffer.concat([Buffer.alloc(1), Buffer.alloc(108, 0x61)])], RANGE, 'address'],
+      ['sendmsg', [spair[0], Buffer.from('x'), new Array(254).fill(pipe[0])], RANGE, 'fds'],
+      ['sendmsg', [spair[0], Buffer.from('x'), undefined, Buffer.alloc(0)], RANGE, 'address'],
+      ['kill', [0, 0], RANGE, 'pid'], // never a process group
+      ['kill', [-1, 0], RANGE, 'pid'], // never every process
+      ['kill', [process.pid, 65], RANGE, 'signal'],
+      ['signalWatch', [C.RXIPC_CANCEL_SIGNAL, () => undefined], RANGE, 'signal'],
+      ['signalWatch', [C.SIGRTMIN - 1, () => undefined], RANGE, 'signal'],
     ];
     for (const [fn, args, want, name] of cases) expectMisuse(fn, args, want, name);
   });
