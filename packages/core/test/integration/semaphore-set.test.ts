@@ -305,7 +305,9 @@ describe('the cancel rule: a cancelled call rejects and holds nothing', () => {
         (e: { name?: string }) => expect(e.name).toBe('AbortError'),
       );
       await waitUntil(() => s.waiting(0).ncnt === 1, 'a waiter');
-      // Release and abort in the same turn: the kernel may grant it just as the cancel lands.
+      // Release and abort in the same turn. Linux applies a sleeping semop inside the semop
+      // that wakes it, so when release() returns the acquire is already granted: the abort
+      // finds a granted op nearly every round, and value 1 afterwards is the give-back.
       s.release(0, 1, { undo: false });
       ac.abort();
       await p;
