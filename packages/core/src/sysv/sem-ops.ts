@@ -188,7 +188,11 @@ async function waitOps(
  * more (reversed, or the set is gone); false when the reversal would have to wait.
  */
 function giveBack(id: number, ops: readonly SemOp[]): boolean {
-  const inverse = ops.filter((o) => o.op !== 0).map((o) => ({ num: o.num, op: -o.op, flags: o.flags & SEM_UNDO }));
+  // Last op first: the exact undo of a sequence (ops on one semaphore may repeat).
+  const inverse = ops
+    .filter((o) => o.op !== 0)
+    .reverse()
+    .map((o) => ({ num: o.num, op: -o.op, flags: o.flags & SEM_UNDO }));
   if (inverse.length === 0) return true;
   try {
     return native.semop(id, inverse);
