@@ -31,11 +31,13 @@ describe('shm-counter', () => {
   it.runIf(availableParallelism() > 1)('--no-lock loses increments (tried up to 3 times: a race is a matter of timing)', async () => {
     let lost = 0;
     for (let attempt = 0; attempt < 3 && lost === 0; attempt++) {
-      const { code, stdout } = await run(main, ['--procs', '4', '--iterations', '20000', '--no-lock']);
+      // Long enough that the processes overlap in time even when the machine is busy (a short
+      // run can fit in one scheduler time slice per process, and then nothing races).
+      const { code, stdout } = await run(main, ['--procs', '4', '--iterations', '200000', '--no-lock']);
       expect(code).toBe(0);
-      const m = /counter = (\d+) \(expected 80000\)/.exec(stdout);
+      const m = /counter = (\d+) \(expected 800000\)/.exec(stdout);
       expect(m).not.toBeNull();
-      lost = 80000 - Number(m![1]);
+      lost = 800000 - Number(m![1]);
       expect(lost).toBeGreaterThanOrEqual(0);
     }
     expect(lost).toBeGreaterThan(0);
