@@ -311,3 +311,25 @@ describe('tail', () => {
     expect(printed).toEqual(sent.slice(0, printed.length));
   });
 });
+
+describe("the seed's C msg_daemon", () => {
+  it('its queue shows in ls, its message in peek, and a message sent with the CLI reaches it', () => {
+    const daemon = compileC(fileURLToPath(new URL('../../../examples/msg-daemon/msg_daemon.c', import.meta.url)));
+    const inUse = new Set(MessageQueue.list().map((r) => r.perm.key >>> 0));
+    let key = 0x7e570000 + (process.pid % 0xffff);
+    while (inUse.has(key)) key++;
+    const sent = spawnSync(daemon, ['-s', '-t', '2', '-k', String(key)], { encoding: 'utf8' });
+    expect(sent.status, sent.stderr).toBe(0);
+    const row = MessageQueue.list().find((r) => r.perm.key >>> 0 === key)!;
+    made.push({ kind: 'queue', id: row.id });
+    const hex = `0x${key.toString(16).padStart(8, '0')}`;
+    const ls = JSON.parse(rxipc(['ls', 'queues', '--json']).stdout) as { queues: Array<Record<string, unknown>> };
+    expect(ls.queues.find((r) => r.keyHex === hex)).toMatchObject({ key, id: row.id, perms: '0666', qnum: 1, cbytes: 80, lspid: sent.pid });
+    expect(rxipc(['peek', hex]).stdout).toMatch(/^#0 type 2: a message at .*\\x0a(\\x00)+\n$/);
+    expect(rxipc(['send', String(key), '--type', '1', 'from rxipc']).code).toBe(0);
+    const got = spawnSync(daemon, ['-r', '-t', '1', '-k', String(key)], { encoding: 'utf8' });
+    // The C side prints mtext with %s: what follows the 10 bytes (no NUL sent) is its own stack.
+    expect(got.stdout).toMatch(/^recv : from rxipc/);
+    expect(rxipc(['rm', 'queue', hex]).code).toBe(0);
+  });
+});
