@@ -1,20 +1,25 @@
 // rxipc ls and rxipc limits: every System V object on the machine, and the kernel's limits.
-import { MessageQueue, SemaphoreSet, SharedMemory } from '@rxipc/core';
+import { readdirSync, readlinkSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { MessageQueue, PosixSemaphore, SemaphoreSet, SharedMemory } from '@rxipc/core';
 
 import { keyHex } from './args.js';
 import { UsageError } from './errors.js';
 import { octal, paint, table, time, useColour, userName } from './output.js';
 
-export const KINDS = ['queues', 'shm', 'sems'] as const;
+export const KINDS = ['queues', 'shm', 'sems', 'posix', 'fifos'] as const;
 export type Kind = (typeof KINDS)[number];
 
-const ALIASES: Record<string, Kind> = { queues: 'queues', queue: 'queues', q: 'queues', msg: 'queues', shm: 'shm', sems: 'sems', sem: 'sems' };
+const ALIASES: Record<string, Kind> = {
+  queues: 'queues', queue: 'queues', msg: 'queues', shm: 'shm', sems: 'sems', sem: 'sems', posix: 'posix', fifos: 'fifos', fifo: 'fifos',
+};
 
 export function parseKinds(positionals: string[]): Kind[] {
   if (positionals.length === 0) return [...KINDS];
   return positionals.map((p) => {
     const k = ALIASES[p];
-    if (!k) throw new UsageError(`unknown kind '${p}': queues, shm or sems`);
+    if (!k) throw new UsageError(`unknown kind '${p}': queues, shm, sems, posix or fifos`);
     return k;
   });
 }
@@ -31,7 +36,7 @@ const perm = (p: { key: number; uid: number; gid: number; cuid: number; cgid: nu
 });
 
 /** The rows of `ls --json`: stable names, numbers as numbers, times in seconds since the epoch (0 = never). */
-export function listing(kinds: Kind[]): Partial<Record<Kind, Array<Record<string, unknown>>>> {
+export function listing(kinds: Kind[], dir = '.'): Partial<Record<Kind, Array<Record<string, unknown>>>> {
   const out: Partial<Record<Kind, Array<Record<string, unknown>>>> = {};
   for (const kind of kinds) {
     if (kind === 'queues') {
@@ -61,6 +66,10 @@ export function listing(kinds: Kind[]): Partial<Record<Kind, Array<Record<string
         removed: s.removed,
         locked: s.locked,
       }));
+    } else if (kind === 'posix') {
+      out.posix = posixObjects();
+    } else if (kind === 'fifos') {
+      out.fifos = fifos(dir);
     } else {
       out.sems = SemaphoreSet.list().map((s) => ({
         ...perm(s.perm),
@@ -115,7 +124,108 @@ export function printListing(data: ReturnType<typeof listing>): string {
         ),
     );
   }
+  if (data.posix) {
+    parts.push(
+      `${p.bold('POSIX shared memory and semaphores (/dev/shm)')}\n` +
+        table(
+          ['NAME', 'KIND', 'OWNER', 'PERMS', 'SIZE', 'VALUE', 'CHANGED'],
+          data.posix.map((r: Row) => [r.name, r.kind, owner(r), r.perms, String(r.size), r.value === null ? '-' : String(r.value), time(r.mtime)]),
+          { right: [4, 5], paint: p },
+        ),
+    );
+  }
+  if (data.fifos) {
+    parts.push(
+      `${p.bold('FIFOs')}\n` +
+        table(
+          ['PATH', 'OWNER', 'PERMS', 'READERS', 'WRITERS', 'CHANGED'],
+          data.fifos.map((r: Row) => [r.path, owner(r), r.perms, String(r.readers), String(r.writers), time(r.mtime)]),
+          { right: [3, 4], paint: p },
+        ),
+    );
+  }
   return parts.join('\n');
+}
+
+/**
+ * POSIX objects: /dev/shm/NAME is shared memory `/NAME`, /dev/shm/sem.NAME the named
+ * semaphore `/NAME` (glibc's layout). A semaphore's value is read by opening it; null where
+ * this user may not.
+ */
+function posixObjects(): Array<Record<string, unknown>> {
+  let names: string[];
+  try {
+    names = readdirSync('/dev/shm').sort();
+  } catch {
+    return [];
+  }
+  const rows: Array<Record<string, unknown>> = [];
+  for (const file of names) {
+    let st;
+    try {
+      st = statSync(join('/dev/shm', file));
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (!st.isFile()) continue;
+    const sem = file.startsWith('sem.');
+    const name = `/${sem ? file.slice(4) : file}`;
+    let value: number | null = null;
+    if (sem) {
+      try {
+        const s = PosixSemaphore.open(name);
+        value = s.value();
+        void s.close();
+      } catch {
+        /* no permission, or gone */
+      }
+    }
+    rows.push({ name, kind: sem ? 'sem' : 'shm', uid: st.uid, gid: st.gid, mode: st.mode & 0o777, perms: octal(st.mode), size: st.size, value, mtime: Math.floor(st.mtimeMs / 1000) });
+  }
+  return rows;
+}
+
+/**
+ * The FIFOs in `dir` (not below it), with how many open file descriptions read and write each
+ * one now: from /proc/PID/fd and fdinfo, so only the processes this user may see count.
+ */
+function fifos(dir: string): Array<Record<string, unknown>> {
+  const base = resolve(dir);
+  const found = new Map<string, { readers: number; writers: number; row: Record<string, unknown> }>();
+  for (const e of readdirSync(base, { withFileTypes: true })) {
+    if (!e.isFIFO()) continue;
+    const path = join(base, e.name);
+    try {
+      const st = statSync(path);
+      found.set(path, { readers: 0, writers: 0, row: { path, uid: st.uid, gid: st.gid, mode: st.mode & 0o777, perms: octal(st.mode), mtime: Math.floor(st.mtimeMs / 1000) } });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  if (found.size > 0) {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let fds: string[];
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        try {
+          const f = found.get(readlinkSync(`/proc/${pid}/fd/${fd}`));
+          if (!f) continue;
+          const flags = Number.parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8);
+          const acc = flags & 3; // O_RDONLY 0, O_WRONLY 1, O_RDWR 2
+          if (acc !== 1) f.readers++;
+          if (acc !== 0) f.writers++;
+        } catch {
+          /* closed meanwhile */
+        }
+      }
+    }
+  }
+  return [...found.values()].sort((a, b) => String(a.row.path).localeCompare(String(b.row.path))).map((f) => ({ ...f.row, readers: f.readers, writers: f.writers }));
 }
 
 export interface LimitRow {

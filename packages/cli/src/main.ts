@@ -30,15 +30,17 @@ const typeOf = (v: unknown) => (v === undefined ? 0 : parseInteger(String(v), 't
 const commands: Record<string, Command> = {
   ls: {
     summary: 'list message queues, shared memory segments and semaphore sets',
-    help: `usage: rxipc ls [queues|shm|sems] [--json]
+    help: `usage: rxipc ls [queues|shm|sems|posix|fifos ...] [--dir DIR] [--json]
 
 Every System V object on the machine, whoever owns it (MSG_STAT_ANY, SHM_STAT_ANY,
-SEM_STAT_ANY), with its live figures. --json prints one object with an array per kind.
+SEM_STAT_ANY), with its live figures; POSIX shared memory and semaphores (/dev/shm); the
+FIFOs in DIR (default: the current directory) with their readers and writers. Without a
+kind, all of them. --json prints one object with an array per kind.
 
 example: rxipc ls queues --json`,
-    options: { ...help, json: { type: 'boolean' } },
+    options: { ...help, json: { type: 'boolean' }, dir: { type: 'string' } },
     run(v, pos) {
-      const data = listing(parseKinds(pos));
+      const data = listing(parseKinds(pos), str(v.dir) ?? '.');
       out(v.json ? `${JSON.stringify(data, null, 2)}\n` : printListing(data));
     },
   },

@@ -6,10 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { ftok, IPC_PRIVATE, MessageQueue, SemaphoreSet, SharedMemory } from '@rxipc/core';
+import { Fifo, ftok, IPC_PRIVATE, MessageQueue, PosixSemaphore, PosixSharedMemory, SemaphoreSet, SharedMemory } from '@rxipc/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { compileC } from '../../../test/support/cc.js';
+import { makeTempDir } from '../../../test/support/fs.js';
 import { drain, removeQueueId, useQueues, waitUntil } from '../../../test/support/ipc.js';
 import { removeSemId, useSemaphores } from '../../../test/support/sem.js';
 
@@ -133,7 +134,7 @@ describe('ls', () => {
     const r = rxipc(['ls', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const data = JSON.parse(r.stdout) as Record<string, Array<Record<string, unknown>>>;
-    expect(Object.keys(data)).toEqual(['queues', 'shm', 'sems']);
+    expect(Object.keys(data)).toEqual(['queues', 'shm', 'sems', 'posix', 'fifos']);
     const qr = data.queues!.find((x) => x.id === q.id)!;
     const st = q.stat();
     expect(qr).toEqual({
@@ -181,6 +182,42 @@ describe('ls', () => {
     // Columns line up: the ID column ends at the same place in the header and the row.
     expect(row.indexOf(String(q.id)) + String(q.id).length).toBe(lines[1]!.indexOf('ID') + 2);
     expect(JSON.parse(rxipc(['ls', 'sems', '--json']).stdout)).toEqual({ sems: expect.any(Array) });
+  });
+
+  it('fifos: the FIFOs in --dir with their readers and writers', async () => {
+    const dir = makeTempDir('cli-fifos');
+    try {
+      const fifo = Fifo.create(join(dir.path, 'f1'), { mode: 0o600 });
+      const [r, w] = await Promise.all([Fifo.openReadable(fifo.path), Fifo.openWritable(fifo.path)]);
+      const data = JSON.parse(rxipc(['ls', 'fifos', '--dir', dir.path, '--json']).stdout) as { fifos: Array<Record<string, unknown>> };
+      expect(data.fifos).toEqual([
+        { path: join(dir.path, 'f1'), uid: process.getuid!(), gid: process.getgid!(), mode: 0o600, perms: '0600', mtime: expect.any(Number), readers: 1, writers: 1 },
+      ]);
+      r.destroy();
+      w.destroy();
+      fifo.close();
+      await waitUntil(() => (JSON.parse(rxipc(['ls', 'fifos', '--dir', dir.path, '--json']).stdout) as { fifos: Array<{ readers: number }> }).fifos[0]!.readers === 0, 'closed');
+      expect(rxipc(['ls', 'fifos', '--dir', dir.path]).stdout).toMatch(/^FIFOs\nPATH\s+OWNER\s+PERMS\s+READERS\s+WRITERS\s+CHANGED\n.*f1\s+\S+\s+0600\s+0\s+0\s/);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('posix: shared memory objects and named semaphores in /dev/shm, with a semaphore value', async () => {
+    const semName = `/rxipc-clitest-${process.pid}-sem`;
+    const shmName = `/rxipc-clitest-${process.pid}-shm`;
+    const sem = PosixSemaphore.open(semName, { create: true, initial: 4 });
+    const shm = PosixSharedMemory.open(shmName, { create: true, size: 300 });
+    try {
+      const data = JSON.parse(rxipc(['ls', 'posix', '--json']).stdout) as { posix: Array<Record<string, unknown>> };
+      expect(data.posix.find((x) => x.name === semName)).toMatchObject({ kind: 'sem', value: 4, perms: '0600', uid: process.getuid!() });
+      expect(data.posix.find((x) => x.name === shmName)).toMatchObject({ kind: 'shm', size: 300, value: null, perms: '0600' });
+    } finally {
+      await sem.close();
+      PosixSemaphore.unlink(semName);
+      await shm.close();
+      PosixSharedMemory.unlink(shmName);
+    }
   });
 
   it('shows the objects a C program made, with its figures', async () => {
