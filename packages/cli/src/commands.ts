@@ -19,7 +19,7 @@ const NAMES = { queue: 'message queue', shm: 'shared memory segment', sem: 'sema
  * Opens an existing object; a missing one fails with one clear line (msgget's ENOENT for a
  * key, msgctl's EINVAL for an id) instead of the bare errno text.
  */
-function existing<T>(kind: keyof typeof NAMES, t: Target, open: () => T): T {
+export function existing<T>(kind: keyof typeof NAMES, t: Target, open: () => T): T {
   context.object = targetName(t);
   try {
     return open();

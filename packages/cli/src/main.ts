@@ -8,6 +8,7 @@ import { context, make, parseObjectKind, peek, remove, send, tail } from './comm
 import { describe, UsageError } from './errors.js';
 import { limits, listing, parseKinds, printLimits, printListing } from './list.js';
 import { parseFormat } from './output.js';
+import { watchShm } from './watch.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -150,6 +151,35 @@ example: rxipc tail 1234 --type 2 --format json`,
       if (v.except && type <= 0) throw new UsageError('--except needs a --type > 0');
       const count = v.count === undefined ? Number.MAX_SAFE_INTEGER : parseInteger(String(v.count), 'count', 1, Number.MAX_SAFE_INTEGER);
       await tail(t, { type, except: v.except === true, count, format: parseFormat(str(v.format)) }, out);
+    },
+  },
+  watch: {
+    summary: 'a live hex view of a shared memory segment, changed bytes highlighted',
+    help: `usage: rxipc watch shm KEY|--id ID [--offset O] [--length L] [--interval MS] [--count N]
+
+Shows the segment's bytes [O, O+L) (default: from 0, up to 1024 bytes) and again each time
+they change, polling every MS milliseconds (default 100) through @rxipc/rx shmChanges. On a
+terminal the view is redrawn in place, the bytes that changed in inverse video (no colour
+with NO_COLOR); piped, each view follows the last. The segment is attached read-only.
+Ctrl-C stops; --count N stops after N views.
+${KEYS}
+
+example: rxipc watch shm 0x00005eed --offset 64 --length 128 --interval 50`,
+    options: { ...help, id: { type: 'string' }, offset: { type: 'string' }, length: { type: 'string' }, interval: { type: 'string' }, count: { type: 'string' } },
+    async run(v, pos) {
+      if (pos[0] !== 'shm') throw new UsageError(pos[0] === undefined ? 'watch what? rxipc watch shm KEY' : `cannot watch '${pos[0]}': only shm`);
+      if (pos.length > 2) throw new UsageError('watch shm takes one KEY');
+      const t = parseTarget(pos[1], str(v.id), 'segment');
+      await watchShm(
+        t,
+        {
+          offset: v.offset === undefined ? 0 : parseInteger(String(v.offset), 'offset', 0, Number.MAX_SAFE_INTEGER),
+          length: v.length === undefined ? undefined : parseInteger(String(v.length), 'length', 1, 1 << 20),
+          interval: v.interval === undefined ? 100 : parseInteger(String(v.interval), 'interval', 1, 3_600_000),
+          count: v.count === undefined ? Number.MAX_SAFE_INTEGER : parseInteger(String(v.count), 'count', 1, Number.MAX_SAFE_INTEGER),
+        },
+        out,
+      );
     },
   },
 };

@@ -24,7 +24,11 @@ afterEach(() => {
     try {
       if (kind === 'queue') removeQueueId(id);
       else if (kind === 'sem') removeSemId(id);
-      else SharedMemory.fromId(id).remove();
+      else {
+        const s = SharedMemory.fromId(id);
+        s.remove();
+        s.detach();
+      }
     } catch {
       /* removed by the test */
     }
@@ -53,7 +57,7 @@ function expectFailure(r: Run, pattern: RegExp): void {
 
 describe('help and usage', () => {
   it('every command has --help with an example; no command is a usage error (exit 2)', () => {
-    for (const cmd of ['ls', 'limits', 'peek', 'send', 'rm', 'mk', 'tail']) {
+    for (const cmd of ['ls', 'limits', 'peek', 'send', 'rm', 'mk', 'tail', 'watch']) {
       const r = rxipc([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(new RegExp(`^usage: rxipc ${cmd}`));
@@ -368,5 +372,65 @@ describe("the seed's C msg_daemon", () => {
     // The C side prints mtext with %s: what follows the 10 bytes (no NUL sent) is its own stack.
     expect(got.stdout).toMatch(/^recv : from rxipc/);
     expect(rxipc(['rm', 'queue', hex]).code).toBe(0);
+  });
+});
+
+describe('watch shm', () => {
+  function startWatch(args: string[], opts: { pty: boolean; noColor?: boolean }) {
+    const env = { ...process.env };
+    delete env.NO_COLOR;
+    if (opts.noColor) env.NO_COLOR = '1';
+    const cmd = [process.execPath, main, 'watch', 'shm', ...args];
+    // A pseudo-terminal through util-linux script(1): the CLI sees a TTY on stdout.
+    const child = opts.pty
+      ? spawn('script', ['-qfec', cmd.join(' '), '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(cmd[0]!, cmd.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString('latin1')));
+    child.stderr!.on('data', (b: Buffer) => (out += b.toString('latin1')));
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    return { output: () => out, exited };
+  }
+
+  it('piped: the first view, then each change with how many bytes changed', async () => {
+    const shm = SharedMemory.open(IPC_PRIVATE, { size: 64, create: true });
+    made.push({ kind: 'shm', id: shm.id });
+    const w = startWatch(['--id', String(shm.id), '--offset', '16', '--length', '16', '--interval', '10', '--count', '2'], { pty: false });
+    await waitUntil(() => w.output().includes('initial'), 'first view', 10_000);
+    shm.write(20, Buffer.from('hi'));
+    shm.write(0, Buffer.from('outside the region'.slice(0, 16)));
+    expect(await w.exited).toBe(0);
+    const out = w.output();
+    expect(out).not.toMatch(/\x1b/);
+    expect(out).toContain(`shm id ${shm.id}, 64 bytes; bytes 16..31, every 10 ms`);
+    expect(out).toMatch(/initial\n00000010  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  \|\.{16}\|\n/);
+    expect(out).toMatch(/2 bytes changed\n00000010  00 00 00 00 68 69 00 00 00 00 00 00 00 00 00 00  \|\.\.\.\.hi\.{10}\|\n/);
+    shm.detach();
+  });
+
+  it('in a terminal: redrawn in place, the changed bytes in inverse video; no colour with NO_COLOR', async () => {
+    const shm = SharedMemory.open(IPC_PRIVATE, { size: 32, create: true });
+    made.push({ kind: 'shm', id: shm.id });
+    const w = startWatch(['--id', String(shm.id), '--interval', '10', '--count', '2'], { pty: true });
+    await waitUntil(() => w.output().includes('initial'), 'first view', 10_000);
+    shm.write(3, Buffer.from('A'));
+    expect(await w.exited).toBe(0);
+    const out = w.output();
+    expect(out).toContain('\x1b[H\x1b[2J');
+    expect(out).toContain('00 00 00 \x1b[7m41\x1b[27m 00');
+    expect(out).toContain('|...\x1b[7mA\x1b[27m...');
+
+    const plain = startWatch(['--id', String(shm.id), '--interval', '10', '--count', '2'], { pty: true, noColor: true });
+    await waitUntil(() => plain.output().includes('initial'), 'first view', 10_000);
+    shm.write(4, Buffer.from('B'));
+    expect(await plain.exited).toBe(0);
+    expect(plain.output()).toContain('\x1b[H\x1b[2J'); // still redrawn in place
+    expect(plain.output()).not.toContain('\x1b[7m');
+    expect(plain.output()).toContain('00 00 00 41 42 00');
+    shm.detach();
+  });
+
+  it('a missing segment fails with one line', () => {
+    expectFailure(rxipc(['watch', 'shm', '--id', '2147483000']), /^rxipc: EINVAL: no shared memory segment with id 2147483000$/m);
   });
 });
