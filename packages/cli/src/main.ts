@@ -8,6 +8,7 @@ import { context, make, parseObjectKind, peek, remove, send, tail } from './comm
 import { describe, UsageError } from './errors.js';
 import { limits, listing, parseKinds, printLimits, printListing } from './list.js';
 import { parseFormat } from './output.js';
+import { top } from './top.js';
 import { watchShm } from './watch.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -176,6 +177,29 @@ example: rxipc watch shm 0x00005eed --offset 64 --length 128 --interval 50`,
           offset: v.offset === undefined ? 0 : parseInteger(String(v.offset), 'offset', 0, Number.MAX_SAFE_INTEGER),
           length: v.length === undefined ? undefined : parseInteger(String(v.length), 'length', 1, 1 << 20),
           interval: v.interval === undefined ? 100 : parseInteger(String(v.interval), 'interval', 1, 3_600_000),
+          count: v.count === undefined ? Number.MAX_SAFE_INTEGER : parseInteger(String(v.count), 'count', 1, Number.MAX_SAFE_INTEGER),
+        },
+        out,
+      );
+    },
+  },
+  top: {
+    summary: 'a live table of the message queues: depth, fill, rates',
+    help: `usage: rxipc top [--interval MS] [--count N]
+
+Every message queue on the machine, refreshed every MS milliseconds (default 1000), the
+deepest first: messages, bytes, FILL (bytes / qbytes), and rates from the depth's change:
+IN/s and OUT/s are lower bounds on sends and receives (the kernel counts neither per queue),
+NET/s is exact; SENT and RECEIVED say how long ago the last one was. On a terminal the table
+is redrawn in place and q quits; piped, one table per refresh. --count N stops after N.
+
+example: rxipc top --interval 500`,
+    options: { ...help, interval: { type: 'string' }, count: { type: 'string' } },
+    async run(v, pos) {
+      if (pos.length) throw new UsageError('top takes no arguments');
+      await top(
+        {
+          interval: v.interval === undefined ? 1000 : parseInteger(String(v.interval), 'interval', 10, 3_600_000),
           count: v.count === undefined ? Number.MAX_SAFE_INTEGER : parseInteger(String(v.count), 'count', 1, Number.MAX_SAFE_INTEGER),
         },
         out,

@@ -57,7 +57,7 @@ function expectFailure(r: Run, pattern: RegExp): void {
 
 describe('help and usage', () => {
   it('every command has --help with an example; no command is a usage error (exit 2)', () => {
-    for (const cmd of ['ls', 'limits', 'peek', 'send', 'rm', 'mk', 'tail', 'watch']) {
+    for (const cmd of ['ls', 'limits', 'peek', 'send', 'rm', 'mk', 'tail', 'watch', 'top']) {
       const r = rxipc([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(new RegExp(`^usage: rxipc ${cmd}`));
@@ -432,5 +432,40 @@ describe('watch shm', () => {
 
   it('a missing segment fails with one line', () => {
     expectFailure(rxipc(['watch', 'shm', '--id', '2147483000']), /^rxipc: EINVAL: no shared memory segment with id 2147483000$/m);
+  });
+});
+
+describe('top', () => {
+  it('piped: one table per refresh, with a queue the test made and its depth', async () => {
+    const q = queues.create();
+    for (let i = 0; i < 3; i++) await q.send(1, 'xyz');
+    const r = rxipc(['top', '--interval', '50', '--count', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const tables = r.stdout.split(/^rxipc top: /m).filter(Boolean);
+    expect(tables).toHaveLength(2);
+    const row = tables[1]!.split('\n').find((l) => l.split(/\s+/)[1] === String(q.id))!;
+    // KEY ID OWNER MESSAGES BYTES FILL IN/s OUT/s NET/s SENT RECEIVED
+    expect(row.split(/\s+/).slice(3, 9)).toEqual(['3', '9', `${((9 / q.stat().qbytes) * 100).toFixed(1)}%`, '0.0', '0.0', '0.0']);
+  });
+
+  it('in a terminal: redrawn in place, shows a change, and q quits', async () => {
+    const q = queues.create();
+    await q.send(1, 'a');
+    const env = { ...process.env, NO_COLOR: '1' };
+    const child = spawn('script', ['-qfec', `${process.execPath} ${main} top --interval 50`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const depth = () => {
+      const screens = out.split('\x1b[H\x1b[2J');
+      const row = screens[screens.length - 1]!.split('\n').find((l) => l.split(/\s+/)[1] === String(q.id));
+      return row?.split(/\s+/)[3];
+    };
+    await waitUntil(() => depth() === '1', 'the queue on screen', 10_000);
+    for (let i = 0; i < 4; i++) await q.send(1, 'b');
+    await waitUntil(() => depth() === '5', 'the new depth on screen', 10_000);
+    expect(out).toContain('q quits');
+    child.stdin.write('q');
+    expect(await exited).toBe(0);
   });
 });
