@@ -45,7 +45,7 @@ function ensurePnpm() {
 function manifestHash() {
   const h = createHash('sha256');
   const files = ['pnpm-lock.yaml', 'package.json', 'pnpm-workspace.yaml'];
-  for (const ws of ['packages/native', 'packages/core', 'packages/rx', 'examples', 'bench']) {
+  for (const ws of ['packages/native', 'packages/core', 'packages/rx', 'packages/cli', 'examples', 'bench']) {
     files.push(`${ws}/package.json`);
   }
   for (const f of files) {
@@ -162,7 +162,7 @@ function pack(pnpm) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   prebuild();
-  for (const p of ['native', 'core', 'rx']) {
+  for (const p of ['native', 'core', 'rx', 'cli']) {
     removeOrphanOutputs(join(root, 'packages', p), p === 'native' ? 'lib' : 'src');
     run(process.execPath, [pnpm, 'pack', '--pack-destination', out], {
       cwd: join(root, 'packages', p),
@@ -226,11 +226,16 @@ switch (target) {
   case 'pack':
     pack(setup());
     break;
+  case 'rxipc':
+    // The command line from the repo: `npm run rxipc -- ls`. Built first if anything changed.
+    setup();
+    exec([join(root, 'packages', 'cli', 'dist', 'main.js'), ...rest], { cwd: process.env.INIT_CWD ?? process.cwd() });
+    break;
   case 'bench':
     setup();
     exec([join(root, 'bench', 'dist', 'run.js'), ...rest]);
     break;
   default:
-    process.stderr.write(`unknown target '${target}': build | test | pack | demo | example <name> | bench\n`);
+    process.stderr.write(`unknown target '${target}': build | test | pack | demo | example <name> | bench | rxipc\n`);
     process.exit(2);
 }

@@ -300,6 +300,8 @@ export interface NativeBinding {
   msgsndRecords(msqid: number, records: ArrayBufferView, count: number): number;
   /** IPC_NOWAIT receive: undefined when no message matches. */
   msgrcv(msqid: number, maxSize: number, type: number, flags: number): { type: number; data: Buffer } | undefined;
+  /** msgrcv with MSG_COPY | IPC_NOWAIT: a copy of the message at `index` (0 = oldest), left in the queue; undefined past the end. ENOSYS without CONFIG_CHECKPOINT_RESTORE. */
+  msgrcvCopy(msqid: number, index: number, maxSize: number): { type: number; data: Buffer } | undefined;
   /**
    * Receiver task. dispatch(id, final, errno, records | undefined, count); the final errno
    * is ECANCELED after a cancel (records taken at that moment still come with it).

@@ -190,6 +190,39 @@ Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
   return out;
 }
 
+#ifndef MSG_COPY
+#define MSG_COPY 040000
+#endif
+
+// msgrcvCopy(qid, index, maxSize): a copy of the message at position `index` (0 = the
+// oldest) without removing it, { type, data }, or undefined past the last message.
+// msgrcv with MSG_COPY | IPC_NOWAIT (the kernel requires both; msgtyp is then the index).
+// A kernel built without CONFIG_CHECKPOINT_RESTORE fails it with ENOSYS.
+Napi::Value MsgrcvCopy(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  long index = long(ArgInteger(info, 1, "index", 0, INT32_MAX));
+  size_t max_size = ArgMaxSize(info, 2);
+  if (max_size > 65536) max_size = std::min(max_size, KernelMsgmax());
+  ScratchTrim trim;
+  ByteBuf& buf = Scratch();
+  buf.len = 0;
+  bool ok;
+  do ok = ReceiveRecord(buf, qid, max_size, index, MSG_COPY | IPC_NOWAIT);
+  while (!ok && errno == EINTR);
+  if (!ok) {
+    if (errno == ENOMSG) return info.Env().Undefined();
+    ThrowSystemError(info.Env(), errno, "msgrcv");
+  }
+  uint32_t length;
+  double t;
+  std::memcpy(&length, buf.data, 4);
+  std::memcpy(&t, buf.data + 8, 8);
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("type", Napi::Number::New(info.Env(), t));
+  out.Set("data", Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data + kHeader, length));
+  return out;
+}
+
 // ---- waiting receives and sends ----
 
 class ReceiverTask : public StreamingTask {
@@ -438,6 +471,7 @@ void InitSysvMsg(Napi::Env env, Napi::Object exports, Napi::Object constants) {
       {"msgsnd", Msgsnd},
       {"msgsndRecords", MsgsndRecords},
       {"msgrcv", Msgrcv},
+      {"msgrcvCopy", MsgrcvCopy},
       {"msgrcvStart", MsgrcvStart},
       {"msgrcvCredit", MsgrcvCredit},
       {"msgsndStart", MsgsndStart},

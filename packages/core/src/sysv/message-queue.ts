@@ -17,13 +17,14 @@ import {
   type Payload,
 } from '../validate.js';
 import { Backlog, type ValidSelector } from './backlog.js';
+import { listQueues, type MessageQueueInfo } from './list.js';
 import type { Message } from './records.js';
 import { Subscription, type Consumer, type SubscriptionOptions } from './receiver.js';
 import { SendLine } from './send-line.js';
 
 const { IPC_CREAT, IPC_EXCL, IPC_INFO, MSG_INFO, MSG_EXCEPT, MSG_NOERROR } = native.constants;
 
-export type { Message };
+export type { Message, MessageQueueInfo };
 
 export interface MessageQueueOpenOptions {
   /** IPC_CREAT: create the queue if it does not exist (default false). */
@@ -216,9 +217,35 @@ export class MessageQueue extends TypedEventEmitter<MessageQueueEvents> {
     return native.msgctlInfo(MSG_INFO);
   }
 
+  /**
+   * Every queue on the machine (msgctl MSG_STAT_ANY over the kernel's index space, as `ipcs`
+   * reads it): id, key, owner, mode and live figures, whoever owns the queue.
+   *
+   * @example
+   * for (const { id, perm, qnum } of MessageQueue.list()) console.log(id, perm.key, qnum);
+   */
+  static list(): MessageQueueInfo[] {
+    return listQueues();
+  }
+
   /** Whether close() was called. */
   get closed(): boolean {
     return this.#life.closed;
+  }
+
+  /**
+   * A copy of the message at position `index` (0 = the oldest, in queue order), left in the
+   * queue: msgrcv with MSG_COPY. Undefined past the last message. Needs read permission; a
+   * kernel built without CONFIG_CHECKPOINT_RESTORE fails with ENOSYS. Messages this object
+   * holds for put-back are not in the kernel's queue, so they are not seen.
+   *
+   * @example
+   * for (let i = 0, m; (m = q.peek(i)) !== undefined; i++) console.log(m.type, m.data);
+   */
+  peek(index = 0): Message | undefined {
+    validateInteger(index, 'index', 0, 2 ** 31 - 1);
+    this.#life.assertOpen();
+    return this.#life.call(() => native.msgrcvCopy(this.id, index, this.maxMessageSize), 'msgrcv');
   }
 
   /**

@@ -22,10 +22,12 @@ import {
   type SemWaitOptions,
   type TryAcquireOptions,
 } from './sem-options.js';
+import { listSemaphoreSets, type SemaphoreInfo, type SemaphoreSetInfo } from './list.js';
 import { openSet, runOps, SEMVMX, toSemOps, type ValidOp } from './sem-ops.js';
 
 const { IPC_INFO, SEM_INFO, GETVAL, GETPID, GETNCNT, GETZCNT } = native.constants;
 
+export type { SemaphoreInfo, SemaphoreSetInfo };
 export type {
   AcquireOptions,
   OpOptions,
@@ -142,6 +144,17 @@ export class SemaphoreSet extends TypedEventEmitter<SemaphoreSetEvents> {
    */
   static limits(): SemaphoreSetLimits {
     return native.semctlInfo(IPC_INFO);
+  }
+
+  /**
+   * Every semaphore set on the machine (semctl SEM_STAT_ANY over the kernel's index space),
+   * with each semaphore's value, ncnt, zcnt and last pid where this process may read them.
+   *
+   * @example
+   * for (const set of SemaphoreSet.list()) console.log(set.id, set.semaphores?.map((s) => s.value));
+   */
+  static list(): SemaphoreSetInfo[] {
+    return listSemaphoreSets();
   }
 
   /**

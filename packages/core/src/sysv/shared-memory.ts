@@ -2,6 +2,7 @@ import { native, type IpcPerm, type ShmLimits, type ShmUsage } from '@rxipc/nati
 
 import { invalidArgValue, outOfRange, type SystemError } from '../errors.js';
 import { mappingLife, SharedMapping } from '../shm/mapping.js';
+import { listSegments, type SharedMemoryInfo } from './list.js';
 import { MAX_SAFE_INTEGER, validateBoolean, validateInteger, validateMode, validateOptions } from '../validate.js';
 
 const { IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_PRIVATE, SHM_INFO, SHM_RDONLY, SHM_HUGETLB, SHM_HUGE_2MB, SHM_HUGE_1GB, SHM_DEST, SHM_LOCKED } =
@@ -64,6 +65,7 @@ export interface SharedMemorySetOptions {
 
 export type SharedMemoryLimits = ShmLimits;
 export type SharedMemoryUsage = ShmUsage;
+export type { SharedMemoryInfo };
 
 /**
  * A System V shared memory segment, attached in this process. `buffer` is the memory itself
@@ -152,6 +154,17 @@ export class SharedMemory extends SharedMapping {
    */
   static limits(): SharedMemoryLimits {
     return native.shmctlInfo(IPC_INFO) as ShmLimits;
+  }
+
+  /**
+   * Every segment on the machine (shmctl SHM_STAT_ANY over the kernel's index space, as
+   * `ipcs` reads it), whoever owns it, segments marked for removal included.
+   *
+   * @example
+   * SharedMemory.list().filter((s) => s.nattch === 0);
+   */
+  static list(): SharedMemoryInfo[] {
+    return listSegments();
   }
 
   /**

@@ -254,6 +254,7 @@ const POLICY: Record<string, fc.Arbitrary<Desc>[]> = {
   msgsnd: [P.qid, P.type, P.bytes],
   msgsndRecords: [P.qid, P.records, int(0, 7)],
   msgrcv: [P.qid, P.maxSize, P.type, flags(C.MSG_EXCEPT, C.MSG_NOERROR)],
+  msgrcvCopy: [P.qid, int(-2, 5), P.maxSize],
   msgrcvStart: [P.qid, P.maxSize, P.type, flags(C.MSG_EXCEPT, C.MSG_NOERROR), int(0, 300), P.credit, P.bool],
   msgrcvCredit: [P.task, P.credit],
   msgsndStart: [P.qid, P.type, P.bytes],

@@ -104,6 +104,7 @@ const TABLE: Record<string, Param[]> = {
   msgsnd: [msqid(), int('type', () => 1, range(1, SAFE)), bytes('data')],
   msgsndRecords: [msqid(), bytes('records', () => record(1, 'x')), int('count', () => 1, range(0, 2 ** 32 - 1))],
   msgrcv: [msqid(), int('maxSize', () => 64, range(0, INT32_MAX - 64)), int('type', () => 0, range(-SAFE, SAFE)), int('flags', () => 0, mask(0, INT32_MAX, C.MSG_EXCEPT | C.MSG_NOERROR))],
+  msgrcvCopy: [msqid(), int('index', () => 0, range(0, INT32_MAX)), int('maxSize', () => 64, range(0, INT32_MAX - 64))],
   msgrcvStart: [
     msqid(),
     int('maxSize', () => 64, range(0, INT32_MAX - 64)),
