@@ -463,12 +463,19 @@ export interface NativeBinding {
    * batch after some messages (one before any is thrown).
    */
   recvmsg(fd: number, maxMessages: number, maxSize: number): RecvBatch;
-  /** Watches fd from the event loop; callback(status, events) once pollSet asks for events. */
+  /**
+   * Watches fd from the event loop; callback(status, events) once pollSet asks for events.
+   * Ownership: from pollStart until pollClose this environment owns fd. When the environment
+   * ends first (a worker exits or is terminated with the socket never destroyed), its cleanup
+   * stops the poll and closes fd (only if fd is still the file it polled, and once). So never
+   * hand the fd's number to another environment while it is polled: give a copy (dup, spawn's
+   * stdio, SCM_RIGHTS), or pollClose first, which gives the fd back to the caller.
+   */
   pollStart(fd: number, callback: (status: number, events: number) => void): number;
   /** UV_READABLE | UV_WRITABLE, or 0 to stop watching. EBADF for a closed poll. */
   pollSet(poll: number, events: number): void;
   pollRef(poll: number, ref: boolean): void;
-  /** Stops at once: the fd may be closed right after. Idempotent. */
+  /** Stops at once: the fd may be closed right after, and is the caller's to close again. Idempotent. */
   pollClose(poll: number): void;
 
   // signals. pid > 0 only: never a process group, never every process.

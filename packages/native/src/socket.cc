@@ -13,7 +13,20 @@
 // (uv_close on a poll handle does uv_poll_stop, which invalidates the fd in the backend),
 // so the caller may close(2) the fd right after it; the handle's memory goes in the close
 // callback. All functions and callbacks here run on the environment's main thread.
+//
+// Ownership of fds: the environment that started polling an fd owns it until it calls
+// pollClose. JS closes the fd right after pollClose (MessageSocket._destroy,
+// SeqpacketServer.close). An environment that ends with polls still open (a worker_thread
+// terminated or exiting with sockets it never destroyed) never reaches that JS, so its
+// cleanup hook closes the fd of every poll still open, after stopping the poll. Hence:
+//   - an fd is handed to another environment or to a child only as a copy (dup, spawn's
+//     stdio, SCM_RIGHTS), never by number while this environment still polls it;
+//   - pollClose releases ownership: an fd may be given away by number after it;
+//   - the cleanup closes an fd only if it is still the file it was when polling started
+//     (same st_dev/st_ino), and each fd once, so that a number already closed by JS and
+//     reused by another thread is never closed under it.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -45,6 +58,10 @@ struct Poll {
   SocketEnv* owner;  // null once the environment's cleanup ran
   uint32_t id;
   bool closing = false;
+  // The polled fd and the file it was when polling started (see "Ownership" above).
+  int fd = -1;
+  dev_t dev = 0;
+  ino_t ino = 0;
 };
 
 // Per-environment state: the polls this environment started and a receive scratch buffer.
@@ -69,11 +86,26 @@ void ClosePoll(Poll* p) {
   uv_close(reinterpret_cast<uv_handle_t*>(&p->handle), FreePoll);
 }
 
+// The environment is ending: stop every poll still open, then close the fds it owns (each
+// once, and only while it is still the file that was polled). Nothing is in flight on these
+// fds: every call here is non-blocking and ran on this (the environment's) thread.
 void CleanupEnv(void* arg) {
   auto* state = static_cast<SocketEnv*>(arg);
   std::vector<Poll*> open;
   for (auto& [id, p] : state->polls) open.push_back(p);
-  for (Poll* p : open) ClosePoll(p);
+  std::vector<int> owned;
+  for (Poll* p : open) {
+    int fd = p->fd;
+    dev_t dev = p->dev;
+    ino_t ino = p->ino;
+    ClosePoll(p);  // takes the fd out of the loop's epoll set before it is closed
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != dev || st.st_ino != ino) continue;
+    bool seen = false;
+    for (int o : owned) seen = seen || o == fd;
+    if (!seen) owned.push_back(fd);
+  }
+  for (int fd : owned) close(fd);  // not retried on EINTR: Linux has closed the fd anyway
   delete state;
 }
 
@@ -450,14 +482,20 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
 // pollStart(fd, callback): watches fd from the event loop; callback(status, events) runs on
 // the main thread when the fd is ready for what pollSet asked (nothing at first). Returns
 // the poll's id. A poll keeps the loop alive while it watches something, unless unref'd.
+// The environment owns fd from now until pollClose: if it ends first, its cleanup closes fd.
 Napi::Value PollStart(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SocketEnv* state = State(info);
   int fd = ArgFd(info, 0);
   if (info.Length() < 2 || !info[1].IsFunction()) ThrowInvalidArgType(env, "callback", "of type function", info[1]);
+  struct stat st;
+  if (fstat(fd, &st) != 0) ThrowSystemError(env, errno, "fstat");
   auto* p = new Poll();
   p->env = env;
   p->owner = state;
+  p->fd = fd;
+  p->dev = st.st_dev;
+  p->ino = st.st_ino;
   int r = uv_poll_init(state->loop, &p->handle, fd);
   if (r != 0) {
     delete p;
@@ -502,7 +540,8 @@ Napi::Value PollRef(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Stops watching at once: the fd may be closed as soon as this returns. Idempotent per id.
+// Stops watching at once: the fd may be closed as soon as this returns, and is the caller's
+// again (the environment's cleanup no longer closes it). Idempotent per id.
 Napi::Value PollClose(const Napi::CallbackInfo& info) {
   uint32_t id = ArgPollId(info, 0);
   SocketEnv* state = State(info);
