@@ -14,16 +14,20 @@
 // so the caller may close(2) the fd right after it; the handle's memory goes in the close
 // callback. All functions and callbacks here run on the environment's main thread.
 //
-// Ownership of fds: the environment that started polling an fd owns it until it calls
-// pollClose. JS closes the fd right after pollClose (MessageSocket._destroy,
-// SeqpacketServer.close). An environment that ends with polls still open (a worker_thread
-// terminated or exiting with sockets it never destroyed) never reaches that JS, so its
-// cleanup hook closes the fd of every poll still open, after stopping the poll. Hence:
+// Ownership of fds: an environment owns an fd from `ownFd` or `pollStart` until the matching
+// `disownFd` or `pollClose` (counted: an fd owned twice needs both releases). MessageSocket
+// owns its fd from construction (before any poll: a socket that never reads or waits to
+// write is never polled) and disowns it right before closing it in _destroy; a
+// SeqpacketServer owns its fd through its poll. An environment that ends with fds still
+// owned (a worker_thread terminated or exiting with sockets it never destroyed) never
+// reaches that JS, so its cleanup hook stops every poll still open and then closes every fd
+// still owned. Hence:
 //   - an fd is handed to another environment or to a child only as a copy (dup, spawn's
-//     stdio, SCM_RIGHTS), never by number while this environment still polls it;
-//   - pollClose releases ownership: an fd may be given away by number after it;
-//   - the cleanup closes an fd only if it is still the file it was when polling started
-//     (same st_dev/st_ino), and each fd once, so that a number already closed by JS and
+//     stdio, SCM_RIGHTS), never by number while this environment owns it;
+//   - disownFd / pollClose give the fd back to the caller: it may be given away by number
+//     after that;
+//   - the cleanup closes an fd only if it is still the file it was when it was owned (same
+//     st_dev/st_ino), and each fd once, so that a number closed without being disowned and
 //     reused by another thread is never closed under it.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -58,10 +62,14 @@ struct Poll {
   SocketEnv* owner;  // null once the environment's cleanup ran
   uint32_t id;
   bool closing = false;
-  // The polled fd and the file it was when polling started (see "Ownership" above).
-  int fd = -1;
-  dev_t dev = 0;
-  ino_t ino = 0;
+  int fd = -1;  // owned through this poll until pollClose (see "Ownership" above)
+};
+
+// An owned fd: the file it was when first owned, and how many owners (ownFd, pollStart) hold it.
+struct Owned {
+  dev_t dev;
+  ino_t ino;
+  int refs;
 };
 
 // Per-environment state: the polls this environment started and a receive scratch buffer.
@@ -71,6 +79,7 @@ struct SocketEnv {
   uint32_t next = 1;
   std::vector<uint8_t> scratch;
   std::vector<uint8_t> batch;  // one recvmsg batch's bytes, copied into one Buffer
+  std::unordered_map<int, Owned> owned;  // fds this environment closes if it ends first
 };
 
 SocketEnv* State(const Napi::CallbackInfo& info) { return static_cast<SocketEnv*>(info.Data()); }
@@ -86,26 +95,40 @@ void ClosePoll(Poll* p) {
   uv_close(reinterpret_cast<uv_handle_t*>(&p->handle), FreePoll);
 }
 
-// The environment is ending: stop every poll still open, then close the fds it owns (each
-// once, and only while it is still the file that was polled). Nothing is in flight on these
-// fds: every call here is non-blocking and ran on this (the environment's) thread.
+// Takes a share of fd's ownership; errno (EBADF) if fd is not open. An entry whose file
+// differs is stale (its fd was closed without being disowned, and the number reused): it is
+// replaced.
+int Own(SocketEnv* state, int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return errno;
+  auto it = state->owned.find(fd);
+  if (it != state->owned.end() && it->second.dev == st.st_dev && it->second.ino == st.st_ino) {
+    it->second.refs++;
+  } else {
+    state->owned[fd] = Owned{st.st_dev, st.st_ino, 1};
+  }
+  return 0;
+}
+
+void Disown(SocketEnv* state, int fd) {
+  auto it = state->owned.find(fd);
+  if (it != state->owned.end() && --it->second.refs <= 0) state->owned.erase(it);
+}
+
+// The environment is ending: stop every poll still open (which takes its fd out of the
+// loop's epoll set), then close every fd still owned, once, and only while it is still the
+// file it was when owned. Nothing is in flight on these fds: every call here is non-blocking
+// and ran on this (the environment's) thread.
 void CleanupEnv(void* arg) {
   auto* state = static_cast<SocketEnv*>(arg);
   std::vector<Poll*> open;
   for (auto& [id, p] : state->polls) open.push_back(p);
-  std::vector<int> owned;
-  for (Poll* p : open) {
-    int fd = p->fd;
-    dev_t dev = p->dev;
-    ino_t ino = p->ino;
-    ClosePoll(p);  // takes the fd out of the loop's epoll set before it is closed
+  for (Poll* p : open) ClosePoll(p);
+  for (auto& [fd, o] : state->owned) {
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != dev || st.st_ino != ino) continue;
-    bool seen = false;
-    for (int o : owned) seen = seen || o == fd;
-    if (!seen) owned.push_back(fd);
+    if (fstat(fd, &st) != 0 || st.st_dev != o.dev || st.st_ino != o.ino) continue;
+    close(fd);  // not retried on EINTR: Linux has released the fd anyway
   }
-  for (int fd : owned) close(fd);  // not retried on EINTR: Linux has closed the fd anyway
   delete state;
 }
 
@@ -488,17 +511,15 @@ Napi::Value PollStart(const Napi::CallbackInfo& info) {
   SocketEnv* state = State(info);
   int fd = ArgFd(info, 0);
   if (info.Length() < 2 || !info[1].IsFunction()) ThrowInvalidArgType(env, "callback", "of type function", info[1]);
-  struct stat st;
-  if (fstat(fd, &st) != 0) ThrowSystemError(env, errno, "fstat");
+  if (int err = Own(state, fd); err != 0) ThrowSystemError(env, err, "fstat");
   auto* p = new Poll();
   p->env = env;
   p->owner = state;
   p->fd = fd;
-  p->dev = st.st_dev;
-  p->ino = st.st_ino;
   int r = uv_poll_init(state->loop, &p->handle, fd);
   if (r != 0) {
     delete p;
+    Disown(state, fd);
     ThrowSystemError(env, -r, "uv_poll_init");
   }
   p->handle.data = p;
@@ -546,7 +567,26 @@ Napi::Value PollClose(const Napi::CallbackInfo& info) {
   uint32_t id = ArgPollId(info, 0);
   SocketEnv* state = State(info);
   auto it = state->polls.find(id);
-  if (it != state->polls.end()) ClosePoll(it->second);
+  if (it != state->polls.end()) {
+    Disown(state, it->second->fd);
+    ClosePoll(it->second);
+  }
+  return info.Env().Undefined();
+}
+
+// ownFd(fd): this environment owns fd (one share) until disownFd(fd); if it ends first, its
+// cleanup closes fd. EBADF for an fd that is not open.
+Napi::Value OwnFd(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  if (int err = Own(State(info), fd); err != 0) ThrowSystemError(info.Env(), err, "fstat");
+  return info.Env().Undefined();
+}
+
+// disownFd(fd): gives one share back; the caller closes (or hands over) fd. Idempotent once
+// no share is left.
+Napi::Value DisownFd(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  Disown(State(info), fd);
   return info.Env().Undefined();
 }
 
@@ -581,6 +621,8 @@ void InitSocket(Napi::Env env, Napi::Object exports, Napi::Object constants) {
   fn("pollSet", PollSet);
   fn("pollRef", PollRef);
   fn("pollClose", PollClose);
+  fn("ownFd", OwnFd);
+  fn("disownFd", DisownFd);
   constants.Set("AF_UNIX", AF_UNIX);
   constants.Set("SOCK_STREAM", static_cast<int>(SOCK_STREAM));
   constants.Set("SOCK_DGRAM", static_cast<int>(SOCK_DGRAM));

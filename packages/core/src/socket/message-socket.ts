@@ -170,6 +170,9 @@ export class MessageSocket extends Duplex {
     // Every message then carries its sender's credentials, which also tells a 0-byte
     // message (credentials attached) from the peer's end (none).
     native.setPassCred(fd, true);
+    // Owned by this environment from now on, polled or not: if it ends (a worker exits or is
+    // terminated) with this socket never destroyed, the addon closes the fd (socket.cc).
+    native.ownFd(fd);
   }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
@@ -355,6 +358,7 @@ export class MessageSocket extends Duplex {
     for (const msg of this.#unread) msg.closeFds();
     this.#unread.clear();
     const pending = this.#queue.splice(0);
+    native.disownFd(this.fd);
     try {
       closeSync(this.fd);
     } catch {

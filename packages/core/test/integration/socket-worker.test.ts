@@ -1,6 +1,6 @@
 // Sockets a worker_thread leaves undestroyed are closed when the worker ends: the
-// environment that polls an fd owns it (socket.cc, "Ownership"), and its cleanup hook closes
-// what JS never did. The same for a worker's real-time signal watch: the handler goes, the
+// environment that made a message socket (or polls an fd) owns its fd (socket.cc,
+// "Ownership"), and its cleanup hook closes what JS never did. The same for a worker's real-time signal watch: the handler goes, the
 // next environment may watch the signal.
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,7 @@ async function startWorker(signal?: number): Promise<{ worker: Worker; fds: numb
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
   });
-  expect(fds.length).toBe(10);
+  expect(fds.length).toBe(11);
   for (const fd of fds) expect(isFdOpen(fd)).toBe(true);
   return { worker, fds, exit, errors };
 }
