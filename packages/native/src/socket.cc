@@ -30,9 +30,9 @@
 //     st_dev/st_ino), and each fd once, so that a number closed without being disowned and
 //     reused by another thread is never closed under it.
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
