@@ -221,6 +221,10 @@ export class MessageSocket extends Duplex {
   }
 
   override _read(): void {
+    // Already reading with the poll armed for readability (level-triggered): the poll calls
+    // back as soon as a message is queued, so a recvmsg now would only say EAGAIN (once per
+    // message, as the stream asks for more after each push).
+    if (this.#reading && this.#events & C.UV_READABLE) return;
     this.#reading = true;
     this.#receive();
   }
