@@ -8,9 +8,10 @@ import { msgCases } from './lib/msg-cases.js';
 import { shmCases } from './lib/shm-cases.js';
 import { killChildren } from './lib/proc.js';
 import { semCases } from './lib/sem-cases.js';
+import { sockCases } from './lib/sock-cases.js';
 import { streamCases } from './lib/stream-cases.js';
 
-const cases: Record<string, CaseFn> = { ...streamCases, ...msgCases, ...shmCases, ...semCases };
+const cases: Record<string, CaseFn> = { ...streamCases, ...msgCases, ...shmCases, ...semCases, ...sockCases };
 
 function fail(message: string): never {
   killChildren();

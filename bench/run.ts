@@ -5,8 +5,9 @@
 //   - a Node row runs `taskset -c P node case.js <ctx>`, which pins its peer to CPU C;
 //   - a C row runs the C pair program with `-a P,C` (sched_setaffinity before/after fork).
 // This process only orchestrates: it owns every message queue and semaphore set (IPC_PRIVATE, one per run,
-// id passed by argv) and the temp directory of FIFOs, and removes them after each run,
-// on error and on Ctrl-C.
+// id passed by argv) and the temp directory of FIFOs and socket files, and removes them after
+// each run, on error and on Ctrl-C. Socket pairs and the fds they pass live and die inside
+// the run's processes.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ const HELP = `usage: npm run bench -- [options]
   -r, --reps N         runs per row and placement; the median is reported (default 3)
   -w, --warm N         warm-up seconds before each window, not counted (default 0.2)
   -p, --placements L   comma list of same, cross, free (default same,cross)
-      --only L         comma list of pipe, fifo, msg, shm, sem (default all)
+      --only L         comma list of pipe, fifo, msg, shm, sem, sock (default all)
       --filter S       only rows whose key contains S (plus their reference rows)
       --quick          -t 0.25 -w 0.1 -r 1: a smoke run of about 30 s
       --json PATH      where to write the results (default bench/out/results-<date>.json)
@@ -79,7 +80,7 @@ const windowOf = (row: Row): number => (row.table.endsWith('rtt') ? seconds / 2 
 const warm = option(values.warm, 0.1, 0.2, 'warm');
 const reps = Math.round(option(values.reps, 1, 3, 'reps'));
 const placements = list<Placement>(values.placements, ['same', 'cross', 'free'], ['same', 'cross'], 'placements');
-const families = list<Family>(values.only, ['pipe', 'fifo', 'msg', 'shm', 'sem'], ['pipe', 'fifo', 'msg', 'shm', 'sem'], 'only');
+const families = list<Family>(values.only, ['pipe', 'fifo', 'msg', 'shm', 'sem', 'sock'], ['pipe', 'fifo', 'msg', 'shm', 'sem', 'sock'], 'only');
 const rows = selectRows(families, values.filter);
 if (rows.length === 0) usage('no rows selected');
 
@@ -130,7 +131,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 function buildC(): string {
   const bin = join(outDir, 'bin');
   mkdirSync(bin, { recursive: true });
-  for (const name of ['pipebench', 'msgqbench', 'shmbench', 'sembench']) {
+  for (const name of ['pipebench', 'msgqbench', 'shmbench', 'sembench', 'sockbench']) {
     const args = ['-O2', '-Wall', '-Wextra', '-pthread', '-o', join(bin, name), join(benchDir, 'c', `${name}.c`)];
     const r = spawnSync('cc', args, { stdio: 'inherit' });
     if (r.error || r.status !== 0) throw new Error(`cc ${args.join(' ')} failed${r.error ? `: ${r.error.message}` : ''}`);

@@ -32,4 +32,4 @@ export const totalSeconds = (ctx: CaseContext): number => ctx.warm + ctx.seconds
 
 export const childCpu = (ctx: CaseContext): number | undefined => ctx.childCpu ?? undefined;
 
-export const cProgram = (ctx: CaseContext, name: 'pipebench' | 'msgqbench' | 'shmbench' | 'sembench'): string => join(ctx.cbin, name);
+export const cProgram = (ctx: CaseContext, name: 'pipebench' | 'msgqbench' | 'shmbench' | 'sembench' | 'sockbench'): string => join(ctx.cbin, name);

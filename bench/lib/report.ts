@@ -73,13 +73,13 @@ export function compare(cells: Cell[]): void {
     if (!cell.row.targets) continue;
     cell.targets = [];
     for (const t of cell.row.targets) {
-      const judged = judge(t, cell, c);
+      const judged = judge(t, cell, t.vs === 'c' ? c : n);
       if (judged) cell.targets.push({ ...judged, binding: (t.at ?? 'same') === cell.placement });
     }
   }
 }
 
-function judge(t: Target, cell: Cell, cRef: number | undefined): { text: string; met: boolean } | undefined {
+function judge(t: Target, cell: Cell, ref: number | undefined): { text: string; met: boolean } | undefined {
   if ('atLeast' in t) {
     const ratio = t.vs === 'c' ? cell.vsC : cell.vsNode;
     if (ratio === undefined) return undefined;
@@ -88,9 +88,9 @@ function judge(t: Target, cell: Cell, cRef: number | undefined): { text: string;
     const close = !met && ratio.toFixed(2) === t.atLeast.toFixed(2) ? ` (${ratio.toFixed(3)})` : '';
     return { text: `≥${t.atLeast.toFixed(2)}×${t.vs === 'c' ? 'C' : 'Node'}${close}`, met };
   }
-  if (cRef === undefined) return undefined;
-  const limit = t.factor * cRef + t.plusUs;
-  return { text: `≤${t.factor}×C+${t.plusUs}µs=${fmt(limit)}`, met: cell.value!.median <= limit };
+  if (ref === undefined) return undefined;
+  const limit = t.factor * ref + t.plusUs;
+  return { text: `≤${t.factor}×${t.vs === 'c' ? 'C' : 'Node'}+${t.plusUs}µs=${fmt(limit)}`, met: cell.value!.median <= limit };
 }
 
 // ---- formatting ----

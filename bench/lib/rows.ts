@@ -1,15 +1,15 @@
 // Every row the benchmark can print: what it measures, how it is run, what it is compared
 // with, and the target the issue set for it (targets are defined at the `same` placement).
 
-export type Family = 'pipe' | 'fifo' | 'msg' | 'shm' | 'sem';
-export type TableId = 'stream.thr' | 'stream.rtt' | 'msg.thr' | 'msg.rtt' | 'shm.rtt' | 'shm.thr' | 'shm.cpu' | 'sem.rtt';
+export type Family = 'pipe' | 'fifo' | 'msg' | 'shm' | 'sem' | 'sock';
+export type TableId = 'stream.thr' | 'stream.rtt' | 'msg.thr' | 'msg.rtt' | 'shm.rtt' | 'shm.thr' | 'shm.cpu' | 'sem.rtt' | 'sock.thr' | 'sock.rtt' | 'sock.fd';
 export type Who = 'rxipc' | 'node' | 'c';
 
 /**
- * Throughput: value / reference >= ratio. Round trip: value <= factor * C + plusUs. Judged at
- * `at` (default `same`); other placements show it for information.
+ * Throughput: value / reference >= ratio. Round trip: value <= factor * reference + plusUs.
+ * Judged at `at` (default `same`); other placements show it for information.
  */
-export type Target = ({ vs: 'c' | 'node'; atLeast: number } | { vs: 'c'; factor: number; plusUs: number }) & { at?: 'same' | 'cross' };
+export type Target = ({ vs: 'c' | 'node'; atLeast: number } | { vs: 'c' | 'node'; factor: number; plusUs: number }) & { at?: 'same' | 'cross' };
 
 /** Arguments of a C pair program run by the orchestrator. */
 export interface CArgs {
@@ -32,7 +32,7 @@ export interface Row {
   /** What is measured, as printed. */
   label: string;
   size: number;
-  run: { c: 'pipebench' | 'msgqbench' | 'shmbench' | 'sembench'; args: (a: CArgs) => string[] } | { node: string };
+  run: { c: 'pipebench' | 'msgqbench' | 'shmbench' | 'sembench' | 'sockbench'; args: (a: CArgs) => string[] } | { node: string };
   needsQueue?: boolean;
   /** A 2 MiB IPC_PRIVATE segment for the run (ctx.shmid / -i). */
   needsSegment?: boolean;
@@ -166,7 +166,49 @@ const semRtt: Row[] = [
   { key: 'rxipc.sem.rtt.cpong', who: 'rxipc', label: 'rxipc ↔ C ponger (one rxipc side)', run: { node: 'rxipc.sem.rtt.cpong' }, refC: 'c.sem.rtt' },
 ].map((r) => ({ ...r, table: 'sem.rtt' as const, family: 'sem' as const, size: 0, needsSem: true }) as Row);
 
-export const ROWS: Row[] = [...streamThr, ...streamRtt, ...msgThr, ...msgRtt, ...shmRows, ...semRtt];
+// Unix sockets (issue 9). Targets: stream pairs >= 0.8 x Node's net unix stream socket, message
+// sockets (seqpacket, dgram) >= 0.5 x C; for a round trip, ">= 0.5 x C" reads as a p50 of at
+// most 2 x C's, and ">= 0.8 x Node" as at most 1/0.8 = 1.25 x Node's.
+type SockKind = 'stream' | 'seqpacket' | 'dgram';
+const SOCK_KINDS: SockKind[] = ['seqpacket', 'dgram', 'stream'];
+const cSock = (role: 'pair-thr' | 'pair-lat' | 'fd-pair', kind?: SockKind) => (a: CArgs) => [
+  role, ...(kind ? ['-k', kind] : []), '-s', String(a.size), '-t', String(a.total), '-w', String(a.warm), '-a', a.affinity,
+];
+
+const sockThr: Row[] = [64, THR].flatMap((size) => {
+  const node = `node.sock.net.recv.${size}`;
+  const rows: Array<Omit<Row, 'table' | 'family' | 'size'>> = [];
+  for (const kind of SOCK_KINDS) {
+    rows.push({ key: `c.sock.${kind}.thr.${size}`, who: 'c', label: `C writer → C reader, ${kind} pair, ${sizeName(size)}`, run: { c: 'sockbench', args: cSock('pair-thr', kind) } });
+  }
+  for (const kind of SOCK_KINDS) {
+    const stream = kind === 'stream';
+    rows.push({
+      key: `rxipc.sock.${kind}.recv.${size}`, who: 'rxipc', label: `C writer → rxipc socketPair({ type: '${kind}' }), ${sizeName(size)}`,
+      run: { node: `rxipc.sock.${kind}.recv` }, refC: `c.sock.${kind}.thr.${size}`, refNode: node,
+      targets: stream ? [{ vs: 'node', atLeast: 0.8 }] : [{ vs: 'c', atLeast: 0.5 }],
+    });
+  }
+  rows.push({ key: node, who: 'node', label: `C writer → Node net.Socket (net.Server on a path), ${sizeName(size)}`, run: { node: 'node.sock.net.recv' }, refC: `c.sock.stream.thr.${size}` });
+  return rows.map((r) => ({ ...r, table: 'sock.thr' as const, family: 'sock' as const, size }));
+});
+
+const sockRtt: Row[] = [
+  ...SOCK_KINDS.map((kind) => ({ key: `c.sock.${kind}.rtt`, who: 'c' as const, label: `C ↔ C, ${kind} pair (fork)`, run: { c: 'sockbench' as const, args: cSock('pair-lat', kind) } })),
+  ...SOCK_KINDS.map((kind) => ({
+    key: `rxipc.sock.${kind}.rtt`, who: 'rxipc' as const, label: `rxipc socketPair({ type: '${kind}' }) ↔ C echo`, run: { node: `rxipc.sock.${kind}.rtt` },
+    refC: `c.sock.${kind}.rtt`, refNode: 'node.sock.net.rtt',
+    targets: kind === 'stream' ? [{ vs: 'node' as const, factor: 1.25, plusUs: 0 }] : [{ vs: 'c' as const, factor: 2, plusUs: 0 }],
+  })),
+  { key: 'node.sock.net.rtt', who: 'node' as const, label: 'Node net.Socket (net.Server on a path) ↔ C echo', run: { node: 'node.sock.net.rtt' }, refC: 'c.sock.stream.rtt' },
+].map((r) => ({ ...r, table: 'sock.rtt' as const, family: 'sock' as const, size: RTT }) as Row);
+
+const sockFd: Row[] = [
+  { key: 'c.sock.fd', who: 'c', label: 'C → C, one fd per seqpacket message, receiver closes it (fork)', run: { c: 'sockbench', args: cSock('fd-pair') } },
+  { key: 'rxipc.sock.fd.recv', who: 'rxipc', label: 'C → rxipc seqpacket socketPair, takeFds() + close', run: { node: 'rxipc.sock.fd.recv' }, refC: 'c.sock.fd' },
+].map((r) => ({ ...r, table: 'sock.fd' as const, family: 'sock' as const, size: 2 }) as Row);
+
+export const ROWS: Row[] = [...streamThr, ...streamRtt, ...msgThr, ...msgRtt, ...shmRows, ...semRtt, ...sockThr, ...sockRtt, ...sockFd];
 
 export const TABLES: Record<TableId, string> = {
   'stream.thr': 'Pipes & FIFOs: one-way throughput, 64 KiB chunks (MB/s = 10^6 B/s, measured at the reader)',
@@ -177,6 +219,9 @@ export const TABLES: Record<TableId, string> = {
   'shm.thr': 'Shared memory: write bandwidth into a System V segment, 1 MiB copies (MB/s = 10^6 B/s)',
   'shm.cpu': 'Shared memory: CPU cost of one polling watcher with nothing changing (percent of one CPU; lower is better; no peer)',
   'sem.rtt': 'System V semaphores: acquire/release round trip between two processes (µs; ratios are of p50, lower is better)',
+  'sock.thr': 'Unix sockets: one-way throughput, messages of 64 B and 64 KiB per second (stream readers count bytes / size), measured at the reader',
+  'sock.rtt': 'Unix sockets: round trip, 64 B (µs; ratios are of p50, lower is better)',
+  'sock.fd': 'Unix sockets: descriptor passing, fds per second (shown as msg/s: one fd per message), counted at the receiver',
 };
 
 /** The rows of `families`, plus every row they are compared with. */

@@ -4,16 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { program, run } from './helpers.js';
 
 describe('fd-passing', () => {
-  it('the receiver reads a pipe and an unlinked file through descriptors it was sent', async () => {
+  it('the receiver reads a pipe and an unlinked file and maps unlinked shared memory through descriptors it was sent', async () => {
     const r = await run(program('fd-passing'), []);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     const parent = /^parent\((\d+)\): receiver (\d+) connected$/.exec(lines[0]!);
     expect(parent).not.toBeNull();
-    expect(lines[1]).toBe(`receiver(${parent![2]}): "a pipe and a file" from pid ${parent![1]}, 2 fds`);
+    expect(lines[1]).toBe(`receiver(${parent![2]}): "a pipe, a file and shared memory" from pid ${parent![1]}, 3 fds`);
     expect(lines.slice(2)).toEqual([
       'receiver: file says: contents of a file only the parent opened',
+      'receiver: shared memory (4096 B) says: a record in memory only the parent mapped',
       'receiver: pipe says: written into the pipe after its read end left this process',
+      `parent: shared memory says: answered by pid ${parent![2]}`,
     ]);
   });
 });

@@ -465,13 +465,27 @@ export interface NativeBinding {
    * batch after some messages (one before any is thrown).
    */
   recvmsg(fd: number, maxMessages: number, maxSize: number): RecvBatch;
-  /** Watches fd from the event loop; callback(status, events) once pollSet asks for events. */
+  /**
+   * Watches fd from the event loop; callback(status, events) once pollSet asks for events.
+   * Takes a share of fd's ownership (see ownFd) until pollClose.
+   */
   pollStart(fd: number, callback: (status: number, events: number) => void): number;
   /** UV_READABLE | UV_WRITABLE, or 0 to stop watching. EBADF for a closed poll. */
   pollSet(poll: number, events: number): void;
   pollRef(poll: number, ref: boolean): void;
-  /** Stops at once: the fd may be closed right after. Idempotent. */
+  /** Stops at once and gives back pollStart's share of fd: the fd may be closed right after. Idempotent. */
   pollClose(poll: number): void;
+  /**
+   * Ownership of a socket fd by this environment (main thread or worker), counted in shares:
+   * ownFd and pollStart take one, disownFd and pollClose give it back. When the environment
+   * ends with shares left (a worker exits or is terminated with sockets never destroyed), its
+   * cleanup stops its polls and closes every fd still owned, once, and only if the fd is
+   * still the file it was when owned. So: disown right before closing; never hand an owned
+   * fd's number to another environment — give a copy (dup, spawn's stdio, SCM_RIGHTS), or
+   * disown it first. EBADF for an fd that is not open.
+   */
+  ownFd(fd: number): void;
+  disownFd(fd: number): void;
 
   // signals. pid > 0 only: never a process group, never every process.
   kill(pid: number, signal: number): void;

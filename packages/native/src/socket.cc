@@ -13,9 +13,26 @@
 // (uv_close on a poll handle does uv_poll_stop, which invalidates the fd in the backend),
 // so the caller may close(2) the fd right after it; the handle's memory goes in the close
 // callback. All functions and callbacks here run on the environment's main thread.
+//
+// Ownership of fds: an environment owns an fd from `ownFd` or `pollStart` until the matching
+// `disownFd` or `pollClose` (counted: an fd owned twice needs both releases). MessageSocket
+// owns its fd from construction (before any poll: a socket that never reads or waits to
+// write is never polled) and disowns it right before closing it in _destroy; a
+// SeqpacketServer owns its fd through its poll. An environment that ends with fds still
+// owned (a worker_thread terminated or exiting with sockets it never destroyed) never
+// reaches that JS, so its cleanup hook stops every poll still open and then closes every fd
+// still owned. Hence:
+//   - an fd is handed to another environment or to a child only as a copy (dup, spawn's
+//     stdio, SCM_RIGHTS), never by number while this environment owns it;
+//   - disownFd / pollClose give the fd back to the caller: it may be given away by number
+//     after that;
+//   - the cleanup closes an fd only if it is still the file it was when it was owned (same
+//     st_dev/st_ino), and each fd once, so that a number closed without being disowned and
+//     reused by another thread is never closed under it.
 #include <fcntl.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
@@ -45,6 +62,14 @@ struct Poll {
   SocketEnv* owner;  // null once the environment's cleanup ran
   uint32_t id;
   bool closing = false;
+  int fd = -1;  // owned through this poll until pollClose (see "Ownership" above)
+};
+
+// An owned fd: the file it was when first owned, and how many owners (ownFd, pollStart) hold it.
+struct Owned {
+  dev_t dev;
+  ino_t ino;
+  int refs;
 };
 
 // Per-environment state: the polls this environment started and a receive scratch buffer.
@@ -54,6 +79,7 @@ struct SocketEnv {
   uint32_t next = 1;
   std::vector<uint8_t> scratch;
   std::vector<uint8_t> batch;  // one recvmsg batch's bytes, copied into one Buffer
+  std::unordered_map<int, Owned> owned;  // fds this environment closes if it ends first
 };
 
 SocketEnv* State(const Napi::CallbackInfo& info) { return static_cast<SocketEnv*>(info.Data()); }
@@ -69,11 +95,40 @@ void ClosePoll(Poll* p) {
   uv_close(reinterpret_cast<uv_handle_t*>(&p->handle), FreePoll);
 }
 
+// Takes a share of fd's ownership; errno (EBADF) if fd is not open. An entry whose file
+// differs is stale (its fd was closed without being disowned, and the number reused): it is
+// replaced.
+int Own(SocketEnv* state, int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return errno;
+  auto it = state->owned.find(fd);
+  if (it != state->owned.end() && it->second.dev == st.st_dev && it->second.ino == st.st_ino) {
+    it->second.refs++;
+  } else {
+    state->owned[fd] = Owned{st.st_dev, st.st_ino, 1};
+  }
+  return 0;
+}
+
+void Disown(SocketEnv* state, int fd) {
+  auto it = state->owned.find(fd);
+  if (it != state->owned.end() && --it->second.refs <= 0) state->owned.erase(it);
+}
+
+// The environment is ending: stop every poll still open (which takes its fd out of the
+// loop's epoll set), then close every fd still owned, once, and only while it is still the
+// file it was when owned. Nothing is in flight on these fds: every call here is non-blocking
+// and ran on this (the environment's) thread.
 void CleanupEnv(void* arg) {
   auto* state = static_cast<SocketEnv*>(arg);
   std::vector<Poll*> open;
   for (auto& [id, p] : state->polls) open.push_back(p);
   for (Poll* p : open) ClosePoll(p);
+  for (auto& [fd, o] : state->owned) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_dev != o.dev || st.st_ino != o.ino) continue;
+    close(fd);  // not retried on EINTR: Linux has released the fd anyway
+  }
   delete state;
 }
 
@@ -450,17 +505,21 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
 // pollStart(fd, callback): watches fd from the event loop; callback(status, events) runs on
 // the main thread when the fd is ready for what pollSet asked (nothing at first). Returns
 // the poll's id. A poll keeps the loop alive while it watches something, unless unref'd.
+// The environment owns fd from now until pollClose: if it ends first, its cleanup closes fd.
 Napi::Value PollStart(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SocketEnv* state = State(info);
   int fd = ArgFd(info, 0);
   if (info.Length() < 2 || !info[1].IsFunction()) ThrowInvalidArgType(env, "callback", "of type function", info[1]);
+  if (int err = Own(state, fd); err != 0) ThrowSystemError(env, err, "fstat");
   auto* p = new Poll();
   p->env = env;
   p->owner = state;
+  p->fd = fd;
   int r = uv_poll_init(state->loop, &p->handle, fd);
   if (r != 0) {
     delete p;
+    Disown(state, fd);
     ThrowSystemError(env, -r, "uv_poll_init");
   }
   p->handle.data = p;
@@ -502,12 +561,32 @@ Napi::Value PollRef(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Stops watching at once: the fd may be closed as soon as this returns. Idempotent per id.
+// Stops watching at once: the fd may be closed as soon as this returns, and is the caller's
+// again (the environment's cleanup no longer closes it). Idempotent per id.
 Napi::Value PollClose(const Napi::CallbackInfo& info) {
   uint32_t id = ArgPollId(info, 0);
   SocketEnv* state = State(info);
   auto it = state->polls.find(id);
-  if (it != state->polls.end()) ClosePoll(it->second);
+  if (it != state->polls.end()) {
+    Disown(state, it->second->fd);
+    ClosePoll(it->second);
+  }
+  return info.Env().Undefined();
+}
+
+// ownFd(fd): this environment owns fd (one share) until disownFd(fd); if it ends first, its
+// cleanup closes fd. EBADF for an fd that is not open.
+Napi::Value OwnFd(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  if (int err = Own(State(info), fd); err != 0) ThrowSystemError(info.Env(), err, "fstat");
+  return info.Env().Undefined();
+}
+
+// disownFd(fd): gives one share back; the caller closes (or hands over) fd. Idempotent once
+// no share is left.
+Napi::Value DisownFd(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  Disown(State(info), fd);
   return info.Env().Undefined();
 }
 
@@ -542,6 +621,8 @@ void InitSocket(Napi::Env env, Napi::Object exports, Napi::Object constants) {
   fn("pollSet", PollSet);
   fn("pollRef", PollRef);
   fn("pollClose", PollClose);
+  fn("ownFd", OwnFd);
+  fn("disownFd", DisownFd);
   constants.Set("AF_UNIX", AF_UNIX);
   constants.Set("SOCK_STREAM", static_cast<int>(SOCK_STREAM));
   constants.Set("SOCK_DGRAM", static_cast<int>(SOCK_DGRAM));

@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, fchownSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, readlinkSync } from 'node:fs';
 
 import { native, type FileStat } from '@rxipc/native';
 
@@ -102,6 +102,44 @@ export class PosixSharedMemory extends SharedMapping {
   }
 
   /**
+   * Maps a POSIX shared memory object from a descriptor this process was given: received
+   * over a unix socket (SCM_RIGHTS, `msg.takeFds()`) or inherited through spawn's stdio. The
+   * whole object is mapped (its fstat size). On success the object owns `fd` (`close()`
+   * closes it); if this throws, `fd` is still the caller's. `name` is read from
+   * /proc/self/fd ('' when the object's name was unlinked already: then `remove()` fails).
+   * An fd opened O_RDONLY needs `readOnly: true` (mmap says EACCES otherwise).
+   *
+   * @example
+   * conn.on('data', (msg) => {
+   *   const [fd] = msg.takeFds();
+   *   const shm = PosixSharedMemory.fromFd(fd!);
+   *   console.log(shm.snapshot(0).data.toString());
+   * });
+   */
+  static fromFd(fd: number, options?: Pick<PosixSharedMemoryOpenOptions, 'readOnly'>): PosixSharedMemory {
+    validateInteger(fd, 'fd', 0, 2 ** 31 - 1);
+    const opts = validateOptions<Pick<PosixSharedMemoryOpenOptions, 'readOnly'>>(options);
+    const readOnly = opts.readOnly === undefined ? false : validateBoolean(opts.readOnly, 'options.readOnly');
+    const st = native.fstat(fd);
+    if ((st.mode & 0o170000) !== 0o100000) {
+      throw invalidArgValue('fd', 'must be a POSIX shared memory object (a regular file in /dev/shm)', fd);
+    }
+    if (st.size === 0) throw Object.assign(systemError(errnos.EINVAL, 'mmap'), { size: 0 });
+    return new PosixSharedMemory(shmNameOf(fd), fd, st.size, readOnly);
+  }
+
+  /**
+   * The object's descriptor (O_CLOEXEC, open until `close()`): hand it to another process
+   * (`conn.write({ data, fds: [shm.fd] })`, or spawn's stdio), which maps the same memory
+   * with {@link PosixSharedMemory.fromFd}. The receiver gets its own descriptor: this one
+   * stays this object's.
+   */
+  get fd(): number {
+    mappingLife(this).assertOpen();
+    return this.#fd;
+  }
+
+  /**
    * shm_unlink: removes the name (ENOENT if there is none). Mappings stay usable; the memory
    * goes with the last one.
    *
@@ -151,6 +189,17 @@ export class PosixSharedMemory extends SharedMapping {
     life.assertOpen();
     native.shmUnlink(this.name);
     life.markRemoved();
+  }
+}
+
+/** '/name' of the object behind fd (/proc/self/fd/N -> /dev/shm/name), '' if unlinked or elsewhere. */
+function shmNameOf(fd: number): string {
+  try {
+    const target = readlinkSync(`/proc/self/fd/${fd}`);
+    const m = /^\/dev\/shm(\/[^/]+)$/.exec(target);
+    return m ? m[1]! : '';
+  } catch {
+    return '';
   }
 }
 

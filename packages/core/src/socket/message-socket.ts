@@ -170,6 +170,9 @@ export class MessageSocket extends Duplex {
     // Every message then carries its sender's credentials, which also tells a 0-byte
     // message (credentials attached) from the peer's end (none).
     native.setPassCred(fd, true);
+    // Owned by this environment from now on, polled or not: if it ends (a worker exits or is
+    // terminated) with this socket never destroyed, the addon closes the fd (socket.cc).
+    native.ownFd(fd);
   }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
@@ -218,6 +221,10 @@ export class MessageSocket extends Duplex {
   }
 
   override _read(): void {
+    // Already reading with the poll armed for readability (level-triggered): the poll calls
+    // back as soon as a message is queued, so a recvmsg now would only say EAGAIN (once per
+    // message, as the stream asks for more after each push).
+    if (this.#reading && this.#events & C.UV_READABLE) return;
     this.#reading = true;
     this.#receive();
   }
@@ -355,6 +362,7 @@ export class MessageSocket extends Duplex {
     for (const msg of this.#unread) msg.closeFds();
     this.#unread.clear();
     const pending = this.#queue.splice(0);
+    native.disownFd(this.fd);
     try {
       closeSync(this.fd);
     } catch {

@@ -3,7 +3,7 @@
 // removal while attached, permissions for another user, huge pages, seqlock records (a C
 // writer, a hammering writer), and a fast-check property across processes.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -362,6 +362,36 @@ describe('PosixSharedMemory', () => {
       expect(() => PosixSharedMemory.open(bad, { size: 1, create: true })).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }));
     }
     expect(() => PosixSharedMemory.open(shmName(), { create: true })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  });
+});
+
+describe('PosixSharedMemory.fromFd', () => {
+  it('maps the object behind a descriptor, owns it after success, leaves it to the caller after a throw', async () => {
+    const name = shmName();
+    const shm = PosixSharedMemory.open(name, { size: 5000, create: true, exclusive: true });
+    objects.push(shm);
+    shm.publish(0, 'through another fd');
+    // Another descriptor of the same object, as SCM_RIGHTS would deliver it.
+    const fd = openSync(`/dev/shm${name}`, 'r+');
+    const other = PosixSharedMemory.fromFd(fd);
+    expect(other.size).toBe(5000);
+    expect(other.name).toBe(name);
+    expect(other.fd).toBe(fd);
+    expect(other.snapshot(0).data.toString()).toBe('through another fd');
+    other.publish(256, 'and back');
+    expect(shm.snapshot(256).data.toString()).toBe('and back');
+    await other.close();
+    expect(() => closeSync(fd)).toThrow(expect.objectContaining({ code: 'EBADF' })); // closed by close()
+    expect(() => shm.fd && other.fd).toThrow();
+
+    const [r, w] = native.pipe2(native.constants.O_CLOEXEC);
+    try {
+      expect(() => PosixSharedMemory.fromFd(r)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(() => PosixSharedMemory.fromFd(-1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    } finally {
+      closeSync(r); // still ours: fromFd threw
+      closeSync(w);
+    }
   });
 });
 

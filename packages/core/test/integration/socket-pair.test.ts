@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { createPipe, Fifo, MessageSocket, readableFromFd, ReceivedMessage, socketFromFd, socketPair, StreamSocket } from '@rxipc/core';
+import { createPipe, Fifo, MessageSocket, PosixSharedMemory, readableFromFd, ReceivedMessage, socketFromFd, socketPair, StreamSocket } from '@rxipc/core';
 
 import { countFds, isCloseOnExec, isFdOpen, killChildren, makeTempDir, sleep, spawnNode, waitUntil } from '../../../../test/support/fs.js';
 
@@ -177,6 +177,20 @@ describe.each(['dgram', 'seqpacket'] as const)('socketPair %s', (type) => {
       expect(readFileSync(filePath, 'utf8')).toBe('file ok');
     } finally {
       dir.remove();
+    }
+
+    // A POSIX shared memory object: the child maps it from the fd and both see the same memory.
+    const shmName = `/rxipc-test-fdpass-${process.pid}-${type}`;
+    const shm = PosixSharedMemory.open(shmName, { size: 4096, create: true, exclusive: true });
+    try {
+      shm.publish(0, 'parent was here');
+      parent.write('map-shm');
+      parent.write({ data: '', fds: [shm.fd] });
+      expect((await take(parent, 1))[0]!.data.toString()).toBe(`mapped 4096 ${shmName} parent was here`);
+      expect(shm.snapshot(128).data.toString()).toBe('child was here');
+    } finally {
+      PosixSharedMemory.unlink(shmName);
+      await shm.close();
     }
 
     // A socket to the child: the other end of a fresh stream pair.

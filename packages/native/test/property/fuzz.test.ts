@@ -327,6 +327,9 @@ const POLICY: Record<string, fc.Arbitrary<Desc>[]> = {
   pollSet: [P.poll, int(0, 8)],
   pollRef: [P.poll, P.bool],
   pollClose: [P.poll],
+  // Ownership entries of fds the fuzz closes later go stale: the cleanup at exit skips them (fstat).
+  ownFd: [P.fdw],
+  disownFd: [P.fdw],
   // Signals: only this child, only signal 0 (a probe); any other pid is never valid.
   kill: [P.pid, P.sig0],
   sigqueue: [P.pid, P.sig0, anyNumber],

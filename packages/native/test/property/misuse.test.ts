@@ -212,6 +212,8 @@ const TABLE: Record<string, Param[]> = {
   pollSet: [int('poll', () => pollId, range(1, INT32_MAX)), int('events', () => C.UV_READABLE, range(0, 7))],
   pollRef: [int('poll', () => pollId, range(1, INT32_MAX)), bool('ref')],
   pollClose: [int('poll', () => pollId, range(1, INT32_MAX))],
+  ownFd: [int('fd', () => spair[1], range(0, INT32_MAX))],
+  disownFd: [int('fd', () => spair[1], range(0, INT32_MAX))],
   // Signal 0 to ourselves: a probe; a kill that got through with a bad signal would be seen.
   kill: [int('pid', () => process.pid, range(1, INT32_MAX)), int('signal', () => 0, range(0, C.SIGRTMAX))],
   sigqueue: [int('pid', () => process.pid, range(1, INT32_MAX)), int('signal', () => 0, range(0, C.SIGRTMAX)), int('value', () => 1, range(INT32_MIN, INT32_MAX))],
