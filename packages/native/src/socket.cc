@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -72,14 +73,31 @@ struct Owned {
   int refs;
 };
 
-// Per-environment state: the polls this environment started and a receive scratch buffer.
+// Per-environment state: the polls this environment started, the fds it owns and the
+// receive buffer.
 struct SocketEnv {
   uv_loop_t* loop = nullptr;
   std::unordered_map<uint32_t, Poll*> polls;
   uint32_t next = 1;
-  std::vector<uint8_t> scratch;
-  std::vector<uint8_t> batch;  // one recvmsg batch's bytes, copied into one Buffer
+  // One recvmsg batch's bytes: messages are received straight into it, back to back, and
+  // copied once into one Buffer. Grown with realloc (never zero-filled: only received bytes
+  // are read from it) to hold one more message of maxSize after what it holds.
+  uint8_t* batch = nullptr;
+  size_t batchCap = 0;
   std::unordered_map<int, Owned> owned;  // fds this environment closes if it ends first
+
+  ~SocketEnv() { std::free(batch); }
+
+  // Room for `need` bytes; false when memory ran out.
+  bool Reserve(size_t need) {
+    if (need <= batchCap) return true;
+    size_t cap = batchCap * 2 > need ? batchCap * 2 : need;
+    void* p = std::realloc(batch, cap);
+    if (p == nullptr) return false;
+    batch = static_cast<uint8_t*>(p);
+    batchCap = cap;
+    return true;
+  }
 };
 
 SocketEnv* State(const Napi::CallbackInfo& info) { return static_cast<SocketEnv*>(info.Data()); }
@@ -410,11 +428,9 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   int fd = ArgFd(info, 0);
   int max = ArgInt32(info, 1, "maxMessages", 1, 65536);
   int maxSize = ArgInt32(info, 2, "maxSize", 0, 64 << 20);
-  if (state->scratch.size() < static_cast<size_t>(maxSize) + 1) state->scratch.resize(static_cast<size_t>(maxSize) + 1);
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds) + CMSG_SPACE(sizeof(ucred))];
 
-  std::vector<uint8_t>& out = state->batch;
-  out.clear();
+  size_t used = 0;  // bytes of state->batch holding this batch's messages
   std::vector<double> meta;
   Napi::Array froms = Napi::Array::New(env);
   Napi::Array fdLists = Napi::Array::New(env);
@@ -424,9 +440,14 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   bool eof = false;
   int lastErr = 0;
   int count = 0;
-  while (count < max && out.size() < kBatchBytes) {
+  while (count < max && used < kBatchBytes) {
+    if (!state->Reserve(used + static_cast<size_t>(maxSize) + 1)) {
+      if (count == 0) ThrowSystemError(env, ENOMEM, "recvmsg");
+      lastErr = ENOMEM;
+      break;
+    }
     sockaddr_un from;
-    iovec iov{state->scratch.data(), static_cast<size_t>(maxSize)};
+    iovec iov{state->batch + used, static_cast<size_t>(maxSize)};
     msghdr msg{};
     msg.msg_name = &from;
     msg.msg_namelen = sizeof(from);
@@ -483,8 +504,8 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
       fromIndex = nfroms - 1;
     }
     size_t got = static_cast<size_t>(n) < static_cast<size_t>(maxSize) ? static_cast<size_t>(n) : static_cast<size_t>(maxSize);
-    double offset = static_cast<double>(out.size());
-    out.insert(out.end(), state->scratch.data(), state->scratch.data() + got);
+    double offset = static_cast<double>(used);
+    used += got;
     double fields[kMetaFields] = {offset, static_cast<double>(got), static_cast<double>(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)),
                                   static_cast<double>(n), pid, uid, gid, fromIndex, fdIndex};
     meta.insert(meta.end(), fields, fields + kMetaFields);
@@ -493,7 +514,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, meta.size() * sizeof(double));
   if (!meta.empty()) std::memcpy(ab.Data(), meta.data(), meta.size() * sizeof(double));
   Napi::Object result = Napi::Object::New(env);
-  result.Set("data", Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size()));
+  result.Set("data", Napi::Buffer<uint8_t>::Copy(env, state->batch, used));
   result.Set("meta", Napi::Float64Array::New(env, meta.size(), ab, 0));
   result.Set("froms", froms);
   result.Set("fds", fdLists);
