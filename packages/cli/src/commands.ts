@@ -8,7 +8,8 @@ import type { Subscription } from 'rxjs';
 
 import { keyHex, parseInteger, parseKey, parseMode, targetName, type Target } from './args.js';
 import { CliError, UsageError } from './errors.js';
-import { formatMessage, type PayloadFormat } from './output.js';
+import { flushed, formatMessage, type Out, type PayloadFormat } from './output.js';
+import { isOutputClosed, onStop } from './stop.js';
 
 /** Set while a command runs: the object its errors name. */
 export const context: { object: string | undefined } = { object: undefined };
@@ -54,13 +55,13 @@ export interface PeekOptions {
  * Prints queued messages without taking them (msgrcv MSG_COPY), oldest first, with their
  * position in the queue. Returns how many were printed.
  */
-export async function peek(t: Target, o: PeekOptions, out: (s: string) => void): Promise<number> {
+export async function peek(t: Target, o: PeekOptions, out: Out): Promise<number> {
   const q = openQueue(t);
   try {
     let shown = 0;
     for (let i = 0; shown < o.count; i++) {
       const m = q.peek(i);
-      if (m === undefined) break;
+      if (m === undefined || isOutputClosed()) break;
       if (!matches(m.type, o.type, o.except)) continue;
       out(formatMessage(m, o.format, i));
       shown++;
@@ -173,25 +174,30 @@ export interface TailOptions {
  * one is taken from the subscription, and stdout to a file or pipe is synchronous on Linux:
  * nothing is lost between the kernel and the screen.
  */
-export async function tail(t: Target, o: TailOptions, out: (s: string) => void): Promise<number> {
+export async function tail(t: Target, o: TailOptions, out: Out): Promise<number> {
   const q = openQueue(t);
   let printed = 0;
   let failure: unknown;
+  // Printed, but stdout has not yet said the write went through: if it fails (the reader of
+  // a pipe quit), these go back into the queue rather than being lost.
+  const unconfirmed = new Set<Message>();
   await new Promise<void>((resolve) => {
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     let sub: Subscription | undefined;
     let stopped = false;
     const stop = () => {
       if (stopped) return;
       stopped = true;
-      for (const s of signals) process.off(s, stop);
+      off();
       sub?.unsubscribe();
       resolve();
     };
-    for (const s of signals) process.on(s, stop);
+    const off = onStop(stop);
     sub = messages(q, { type: o.type, except: o.except, batch: 16 }).subscribe({
       next: (m: Message) => {
-        out(formatMessage(m, o.format));
+        unconfirmed.add(m);
+        out(formatMessage(m, o.format), (err) => {
+          if (!err) unconfirmed.delete(m);
+        });
         printed++;
         if (printed >= o.count) stop();
       },
@@ -202,6 +208,11 @@ export async function tail(t: Target, o: TailOptions, out: (s: string) => void):
     });
     if (stopped) sub.unsubscribe();
   });
+  await flushed();
+  for (const m of unconfirmed) {
+    printed--;
+    await q.send(m.type, m.data);
+  }
   await q.close();
   if (failure !== undefined) throw failure;
   return printed;

@@ -25,13 +25,14 @@ export function describe(err: unknown, object: string | undefined): { line: stri
   if (err instanceof UsageError || err instanceof CliError) return { line: err.message, exitCode: err.exitCode };
   const e = err as Coded;
   const code = typeof e?.code === 'string' ? e.code : undefined;
-  if (code?.startsWith('ERR_PARSE_ARGS') || (code?.startsWith('ERR_') && code !== 'ERR_IPC_CLOSED')) {
+  // Misuse the library caught before any syscall (a value it rejects) is a usage error.
+  if (code !== undefined && (code.startsWith('ERR_PARSE_ARGS') || ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE'].includes(code))) {
     return { line: e.message.replace(/^TypeError \[[A-Z_]+\]: /, ''), exitCode: 2 };
   }
   if (code !== undefined && typeof e.syscall === 'string') {
     return { line: `${e.message}${object ? ` (${object})` : ''}${hint(code, e.syscall)}`, exitCode: 1 };
   }
-  if (code !== undefined) return { line: `${code}: ${e.message}`, exitCode: 1 };
+  if (code !== undefined) return { line: e.message.startsWith(code) ? e.message : `${code}: ${e.message}`, exitCode: 1 };
   return { line: (err as Error)?.stack ?? String(err), exitCode: 1 };
 }
 

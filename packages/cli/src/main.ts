@@ -7,7 +7,8 @@ import { parseInteger, parseTarget } from './args.js';
 import { context, make, parseObjectKind, peek, remove, send, tail } from './commands.js';
 import { describe, UsageError } from './errors.js';
 import { limits, listing, parseKinds, printLimits, printListing } from './list.js';
-import { parseFormat } from './output.js';
+import { parseFormat, type Out } from './output.js';
+import { isOutputClosed, outputClosed } from './stop.js';
 import { top } from './top.js';
 import { watchShm } from './watch.js';
 
@@ -20,9 +21,15 @@ interface Command {
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<void> | void;
 }
 
-const out = (s: string) => {
-  process.stdout.write(s);
+const out: Out = (s, done) => {
+  if (isOutputClosed()) done?.(new Error('stdout closed'));
+  else process.stdout.write(s, done);
 };
+// The reader of a pipe quit (`rxipc peek 1234 | head -1`): stop quietly, never a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') process.stderr.write(`rxipc: ${err.code ?? ''}: ${err.message}\n`);
+  outputClosed();
+});
 
 const KEYS = `KEY is decimal (1234), hex as ipcs prints it (0x000004d2) or ftok:PATH:ID.`;
 const help = { help: { type: 'boolean', short: 'h' } } as const;

@@ -131,3 +131,14 @@ export function formatMessage(m: { type: number; data: Buffer }, format: Payload
   const safe = text.replace(/[\x00-\x1f\x7f\\]/g, (c) => (c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
   return `${at}type ${m.type}: ${safe}\n`;
 }
+
+/** Where a command's output goes: stdout, with an optional callback once the write is done. */
+export type Out = (text: string, done?: (err?: Error | null) => void) => void;
+
+/** Settles once every write to stdout so far has gone through or failed. */
+export function flushed(): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.destroyed || (process.stdout as { errored?: unknown }).errored) resolve();
+    else process.stdout.write('', () => resolve());
+  });
+}

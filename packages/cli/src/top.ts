@@ -2,7 +2,8 @@
 import { MessageQueue, type MessageQueueInfo } from '@rxipc/core';
 
 import { keyHex } from './args.js';
-import { paint, table, useColour, userName } from './output.js';
+import { paint, table, useColour, userName, type Out } from './output.js';
+import { onStop } from './stop.js';
 
 export interface TopOptions {
   interval: number;
@@ -56,14 +57,13 @@ function render(rows: MessageQueueInfo[], before: Map<number, MessageQueueInfo>,
  * Refreshes every `interval` ms. On a terminal: redrawn in place, `q` (or Ctrl-C) quits, the
  * terminal restored on the way out. Piped: one table per refresh.
  */
-export async function top(o: TopOptions, out: (s: string) => void): Promise<void> {
+export async function top(o: TopOptions, out: Out): Promise<void> {
   const tty = process.stdout.isTTY === true;
   const keys = process.stdin.isTTY === true;
   let before = new Map<number, MessageQueueInfo>();
   let last = 0;
   let refreshes = 0;
   await new Promise<void>((resolve, reject) => {
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     let timer: NodeJS.Timeout | undefined;
     const onKey = (b: Buffer) => {
       if (b.includes(0x71) || b.includes(0x51) || b.includes(0x03)) stop(); // q, Q, Ctrl-C in raw mode
@@ -73,7 +73,7 @@ export async function top(o: TopOptions, out: (s: string) => void): Promise<void
       if (stopped) return;
       stopped = true;
       if (timer) clearTimeout(timer);
-      for (const s of signals) process.off(s, onSignal);
+      off();
       if (keys) {
         process.stdin.off('data', onKey);
         process.stdin.setRawMode(false);
@@ -82,8 +82,7 @@ export async function top(o: TopOptions, out: (s: string) => void): Promise<void
       if (err) reject(err);
       else resolve();
     };
-    const onSignal = () => stop();
-    for (const s of signals) process.on(s, onSignal);
+    const off = onStop(() => stop());
     if (keys) {
       process.stdin.setRawMode(true);
       process.stdin.on('data', onKey);

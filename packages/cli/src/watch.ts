@@ -6,7 +6,8 @@ import type { Subscription } from 'rxjs';
 import { keyHex, targetName, type Target } from './args.js';
 import { context, existing } from './commands.js';
 import { UsageError } from './errors.js';
-import { hexdump, paint, useColour } from './output.js';
+import { hexdump, paint, useColour, type Out } from './output.js';
+import { onStop } from './stop.js';
 
 export interface WatchOptions {
   offset: number;
@@ -24,7 +25,7 @@ export interface WatchOptions {
  * how many bytes changed. Ctrl-C (SIGINT, SIGTERM, SIGHUP) stops it; the segment is only read
  * (attached read-only) and detached at the end.
  */
-export async function watchShm(t: Target, o: WatchOptions, out: (s: string) => void): Promise<number> {
+export async function watchShm(t: Target, o: WatchOptions, out: Out): Promise<number> {
   const shm = existing('shm', t, () => (t.id !== undefined ? SharedMemory.fromId(t.id, { readOnly: true }) : SharedMemory.open(t.key, { readOnly: true })));
   context.object = targetName(t);
   const size = shm.size;
@@ -40,17 +41,16 @@ export async function watchShm(t: Target, o: WatchOptions, out: (s: string) => v
   let views = 0;
   let failure: unknown;
   await new Promise<void>((resolve) => {
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     let sub: Subscription | undefined;
     let stopped = false;
     const stop = () => {
       if (stopped) return;
       stopped = true;
-      for (const s of signals) process.off(s, stop);
+      off();
       sub?.unsubscribe();
       resolve();
     };
-    for (const s of signals) process.on(s, stop);
+    const off = onStop(stop);
     sub = shmChanges(shm, { offset: o.offset, length, interval: o.interval }).subscribe({
       next: (bytes: Buffer) => {
         const before = last;

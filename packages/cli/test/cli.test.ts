@@ -469,3 +469,24 @@ describe('top', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe('a reader that quits (EPIPE)', () => {
+  it('peek and tail stop quietly; tail leaves what it did not print in the queue', async () => {
+    const q = queues.create();
+    for (let i = 0; i < 50; i++) await q.send(1, `line ${i}`);
+    const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '' }, timeout: 15_000 });
+    const peek = sh(`"${process.execPath}" "${main}" peek --id ${q.id} | head -1`);
+    expect(peek.stdout.split('\n')[0]).toBe('#0 type 1: line 0');
+    expect(peek.stderr).toBe('');
+    const tail = sh(`"${process.execPath}" "${main}" tail --id ${q.id} | head -2`);
+    expect(tail.stdout).toBe('type 1: line 0\ntype 1: line 1\n');
+    expect(tail.stderr).toBe('');
+    // What head read is gone; whatever tail wrote into the pipe that head never read is lost
+    // to a reader that quit, as for any program; everything tail had not written is back.
+    const left = drain(q).map((m) => Number(m.data.toString().slice(5)));
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.length).toBeLessThanOrEqual(48);
+    expect(new Set(left).size).toBe(left.length);
+    expect(left.every((n) => n >= 2)).toBe(true);
+  });
+});
