@@ -162,13 +162,9 @@ Napi::Value MsgsndRecords(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), sent);
 }
 
-// msgrcv(qid, maxSize, type, flags) with IPC_NOWAIT: { type, data } or undefined when no
-// message matches. flags: MSG_EXCEPT, MSG_NOERROR.
-Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
-  int qid = ArgQid(info, 0);
-  size_t max_size = ArgMaxSize(info, 1);
-  long type = ArgReceiveType(info, 2);
-  int flags = ArgFlags(info, 3, MSG_EXCEPT | MSG_NOERROR, "a combination of MSG_EXCEPT and MSG_NOERROR");
+// One msgrcv with IPC_NOWAIT into the scratch buffer: { type, data } (a copy), or undefined
+// when no message matches (ENOMSG). `type` is msgtyp (the index with MSG_COPY).
+Napi::Value ReceiveNow(Napi::Env env, int qid, size_t max_size, long type, int flags) {
   if (max_size > 65536) max_size = std::min(max_size, KernelMsgmax());  // no message is larger
   ScratchTrim trim;
   ByteBuf& buf = Scratch();
@@ -177,17 +173,24 @@ Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
   do ok = ReceiveRecord(buf, qid, max_size, type, flags | IPC_NOWAIT);
   while (!ok && errno == EINTR);
   if (!ok) {
-    if (errno == ENOMSG) return info.Env().Undefined();
-    ThrowSystemError(info.Env(), errno, "msgrcv");
+    if (errno == ENOMSG) return env.Undefined();
+    ThrowSystemError(env, errno, "msgrcv");
   }
-  uint32_t length;
-  double t;
-  std::memcpy(&length, buf.data, 4);
-  std::memcpy(&t, buf.data + 8, 8);
-  Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("type", Napi::Number::New(info.Env(), t));
-  out.Set("data", Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data + kHeader, length));
+  Record r = Record::At(buf.data);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("type", Napi::Number::New(env, r.type));
+  out.Set("data", Napi::Buffer<uint8_t>::Copy(env, r.data, r.length));
   return out;
+}
+
+// msgrcv(qid, maxSize, type, flags) with IPC_NOWAIT: { type, data } or undefined when no
+// message matches. flags: MSG_EXCEPT, MSG_NOERROR.
+Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  size_t max_size = ArgMaxSize(info, 1);
+  long type = ArgReceiveType(info, 2);
+  int flags = ArgFlags(info, 3, MSG_EXCEPT | MSG_NOERROR, "a combination of MSG_EXCEPT and MSG_NOERROR");
+  return ReceiveNow(info.Env(), qid, max_size, type, flags);
 }
 
 #ifndef MSG_COPY
@@ -202,25 +205,7 @@ Napi::Value MsgrcvCopy(const Napi::CallbackInfo& info) {
   int qid = ArgQid(info, 0);
   long index = long(ArgInteger(info, 1, "index", 0, INT32_MAX));
   size_t max_size = ArgMaxSize(info, 2);
-  if (max_size > 65536) max_size = std::min(max_size, KernelMsgmax());
-  ScratchTrim trim;
-  ByteBuf& buf = Scratch();
-  buf.len = 0;
-  bool ok;
-  do ok = ReceiveRecord(buf, qid, max_size, index, MSG_COPY | IPC_NOWAIT);
-  while (!ok && errno == EINTR);
-  if (!ok) {
-    if (errno == ENOMSG) return info.Env().Undefined();
-    ThrowSystemError(info.Env(), errno, "msgrcv");
-  }
-  uint32_t length;
-  double t;
-  std::memcpy(&length, buf.data, 4);
-  std::memcpy(&t, buf.data + 8, 8);
-  Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("type", Napi::Number::New(info.Env(), t));
-  out.Set("data", Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data + kHeader, length));
-  return out;
+  return ReceiveNow(info.Env(), qid, max_size, index, MSG_COPY);
 }
 
 // ---- waiting receives and sends ----

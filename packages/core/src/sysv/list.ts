@@ -2,9 +2,10 @@
 // index space (0 ..= the highest index in use, from *_INFO), the way ipcs and lsipc read it.
 // An index that is a hole answers EINVAL; an object removed between the two calls, EIDRM:
 // both are skipped. *_STAT_ANY (Linux 4.17) checks no read permission, so every object shows.
-import { native, type IpcPerm, type MsqidDs, type SemidDs } from '@rxipc/native';
+import { native, type MsqidDs, type SemidDs } from '@rxipc/native';
 
 import type { SystemError } from '../errors.js';
+import type { SharedMemoryStat } from './shared-memory.js';
 
 const { MSG_INFO, SHM_INFO, SEM_INFO, SHM_DEST, SHM_LOCKED, GETNCNT, GETZCNT, GETPID } = native.constants;
 
@@ -13,21 +14,9 @@ export interface MessageQueueInfo extends MsqidDs {
   id: number;
 }
 
-/** One segment of {@link SharedMemory.list}: its id and shmid_ds. */
-export interface SharedMemoryInfo {
+/** One segment of {@link SharedMemory.list}: its id and what its stat() would say. */
+export interface SharedMemoryInfo extends SharedMemoryStat {
   id: number;
-  perm: IpcPerm;
-  size: number;
-  nattch: number;
-  cpid: number;
-  lpid: number;
-  atime: number;
-  dtime: number;
-  ctime: number;
-  /** SHM_DEST: removed, still attached somewhere. */
-  removed: boolean;
-  /** SHM_LOCK is in effect. */
-  locked: boolean;
 }
 
 /** One semaphore of a {@link SemaphoreSetInfo}. */
