@@ -4,12 +4,11 @@ import { createInterface } from 'node:readline';
 
 import { IPC_PRIVATE, MessageQueue, SemaphoreSet, SharedMemory, type Message } from '@rxipc/core';
 import { messages } from '@rxipc/rx';
-import type { Subscription } from 'rxjs';
 
 import { keyHex, parseInteger, parseKey, parseMode, targetName, type Target } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import { flushed, formatMessage, type Out, type PayloadFormat } from './output.js';
-import { isOutputClosed, onStop } from './stop.js';
+import { isOutputClosed, runUntilStopped } from './stop.js';
 
 /** Set while a command runs: the object its errors name. */
 export const context: { object: string | undefined } = { object: undefined };
@@ -181,18 +180,8 @@ export async function tail(t: Target, o: TailOptions, out: Out): Promise<number>
   // Printed, but stdout has not yet said the write went through: if it fails (the reader of
   // a pipe quit), these go back into the queue rather than being lost.
   const unconfirmed = new Set<Message>();
-  await new Promise<void>((resolve) => {
-    let sub: Subscription | undefined;
-    let stopped = false;
-    const stop = () => {
-      if (stopped) return;
-      stopped = true;
-      off();
-      sub?.unsubscribe();
-      resolve();
-    };
-    const off = onStop(stop);
-    sub = messages(q, { type: o.type, except: o.except, batch: 16 }).subscribe({
+  await runUntilStopped((stop) =>
+    messages(q, { type: o.type, except: o.except, batch: 16 }).subscribe({
       next: (m: Message) => {
         unconfirmed.add(m);
         out(formatMessage(m, o.format), (err) => {
@@ -205,9 +194,8 @@ export async function tail(t: Target, o: TailOptions, out: Out): Promise<number>
         failure = e;
         stop();
       },
-    });
-    if (stopped) sub.unsubscribe();
-  });
+    }),
+  );
   await flushed();
   for (const m of unconfirmed) {
     printed--;

@@ -29,6 +29,35 @@ export function onStop(stop: () => void): () => void {
   return off;
 }
 
+/**
+ * Runs a subscription until it is stopped — by a signal, a closed stdout, or the `stop` it is
+ * given (its own end: a count reached, an error) — then unsubscribes and settles.
+ *
+ * @example
+ * await runUntilStopped((stop) => messages(q).subscribe({ next: print, error: stop }));
+ */
+export function runUntilStopped(start: (stop: () => void) => Unsubscribable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let sub: Unsubscribable | undefined;
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      off();
+      sub?.unsubscribe();
+      resolve();
+    };
+    const off = onStop(stop);
+    sub = start(stop);
+    if (stopped) sub.unsubscribe(); // stopped while subscribing
+  });
+}
+
+/** What a subscription gives back. */
+interface Unsubscribable {
+  unsubscribe(): void;
+}
+
 /** stdout failed (EPIPE): nothing more can be shown, so every running command stops. */
 export function outputClosed(): void {
   outputGone = true;

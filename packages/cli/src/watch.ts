@@ -1,13 +1,12 @@
 // rxipc watch shm: a live hex view of a shared memory segment through @rxipc/rx shmChanges.
 import { SharedMemory } from '@rxipc/core';
 import { shmChanges } from '@rxipc/rx';
-import type { Subscription } from 'rxjs';
 
 import { keyHex, targetName, type Target } from './args.js';
 import { context, existing } from './commands.js';
 import { UsageError } from './errors.js';
 import { hexdump, paint, useColour, type Out } from './output.js';
-import { onStop } from './stop.js';
+import { runUntilStopped } from './stop.js';
 
 export interface WatchOptions {
   offset: number;
@@ -40,18 +39,8 @@ export async function watchShm(t: Target, o: WatchOptions, out: Out): Promise<nu
   let last: Buffer | undefined;
   let views = 0;
   let failure: unknown;
-  await new Promise<void>((resolve) => {
-    let sub: Subscription | undefined;
-    let stopped = false;
-    const stop = () => {
-      if (stopped) return;
-      stopped = true;
-      off();
-      sub?.unsubscribe();
-      resolve();
-    };
-    const off = onStop(stop);
-    sub = shmChanges(shm, { offset: o.offset, length, interval: o.interval }).subscribe({
+  await runUntilStopped((stop) =>
+    shmChanges(shm, { offset: o.offset, length, interval: o.interval }).subscribe({
       next: (bytes: Buffer) => {
         const before = last;
         const changed = (i: number) => before !== undefined && before[i] !== bytes[i];
@@ -70,9 +59,8 @@ export async function watchShm(t: Target, o: WatchOptions, out: Out): Promise<nu
         failure = e;
         stop();
       },
-    });
-    if (stopped) sub.unsubscribe();
-  });
+    }),
+  );
   await shm.close();
   if (failure !== undefined) throw failure;
   return views;
