@@ -20,9 +20,11 @@ void StreamingTask::AddCredit(double n) {
 
 int64_t StreamingTask::AwaitCredit(std::chrono::milliseconds poll) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (!cv_.wait_for(lock, poll, [&] { return credit_ > 0 || Cancelled(); })) return 0;
+  // wait_for reads the clock even when it need not wait: look first.
+  auto ready = [&] { return MayTakeLocked() || Cancelled(); };
+  if (!ready() && !cv_.wait_for(lock, poll, ready)) return 0;
   if (Cancelled()) return -1;
-  return int64_t(std::min<uint64_t>(credit_, INT64_MAX));
+  return int64_t(std::min<uint64_t>(credit_, max_out_ - out_count_));
 }
 
 void StreamingTask::Publish(ByteBuf& building, uint32_t count) {
@@ -57,6 +59,7 @@ void StreamingTask::Deliver(Napi::Env env, Napi::Function dispatch, bool final) 
     // Ended by a cancel (even one before the thread started): ECANCELED, as every waiter task.
     err = err_ == 0 && Cancelled() ? ECANCELED : err_;
   }
+  if (count >= max_out_) cv_.notify_one();  // the thread may be waiting for room in the outbox
   if (count == 0 && !final) {
     std::lock_guard<std::mutex> lock(mu_);
     if (outbox_.len == 0 && outbox_.cap < out.cap) outbox_.Swap(out);
@@ -64,7 +67,7 @@ void StreamingTask::Deliver(Napi::Env env, Napi::Function dispatch, bool final) 
   }
   try {
     Napi::Value data = env.Undefined();
-    if (count > 0) data = Napi::Buffer<uint8_t>::Copy(env, out.data, out.len);
+    if (count > 0) data = EnvState::Get(env)->CopyOut(env, out.data, out.len);
     dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, final), Napi::Number::New(env, final ? err : 0),
                    data, Napi::Number::New(env, count)});
   } catch (...) {

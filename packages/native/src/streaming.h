@@ -21,7 +21,10 @@ namespace rxipc {
 
 class StreamingTask : public Task {
  public:
-  explicit StreamingTask(double credit) { AddCreditLocked(credit); }
+  // At most `credit` units taken ahead of delivery, and at most `max_out` in one delivery.
+  explicit StreamingTask(double credit, uint32_t max_out = UINT32_MAX) : max_out_(max_out == 0 ? 1 : max_out) {
+    AddCreditLocked(credit);
+  }
 
   // Main thread. `n` more units may be taken (>= 1.8e19: no limit).
   void AddCredit(double n) override;
@@ -30,8 +33,8 @@ class StreamingTask : public Task {
   void Abandon() override;
 
  protected:
-  // Waiter thread. Waits for credit; returns how many units may be taken now (> 0), 0 when
-  // `poll` elapsed without credit, or -1 once cancelled.
+  // Waiter thread. Waits for credit and for room in the outbox; returns how many units may
+  // be taken now (> 0), 0 when `poll` elapsed without, or -1 once cancelled.
   int64_t AwaitCredit(std::chrono::milliseconds poll);
   // Waiter thread. Moves `count` finished records from `building` to the outbox and
   // schedules a delivery; `building` comes back empty (with reusable room).
@@ -46,6 +49,9 @@ class StreamingTask : public Task {
  private:
   void AddCreditLocked(double n);
 
+  bool MayTakeLocked() const { return credit_ > 0 && out_count_ < max_out_; }
+
+  const uint32_t max_out_;
   // Guarded by mu_.
   uint64_t credit_ = 0;
   ByteBuf outbox_;

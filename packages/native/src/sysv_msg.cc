@@ -1,9 +1,10 @@
 // System V message queues: ftok, msgget, msgsnd, msgrcv, msgctl.
 //
 // Synchronous msgsnd/msgrcv always carry IPC_NOWAIT: they never wait on the main thread.
-// Waiting sends and receives are Tasks (waiter.h). A receiver Task drains in batches: one
-// blocking msgrcv, then IPC_NOWAIT receives up to its batch limit and its credit, handed to
-// JS as ONE buffer of records (records.h). Messages that must go back into a queue go
+// Waiting sends and receives are Tasks (waiter.h). A receiver Task receives one message at
+// a time (blocking msgrcv) and publishes each at once; what arrives while JS has not taken
+// the delivery joins it, up to the batch limit and the credit, so JS gets ONE buffer of
+// records (records.h) per delivery. Messages that must go back into a queue go
 // through the one put-back (putback.h).
 #include <sys/ipc.h>
 #include <sys/msg.h>
@@ -215,7 +216,7 @@ class ReceiverTask : public StreamingTask {
   static constexpr std::chrono::milliseconds kRemovalCheck{200};
 
   ReceiverTask(int qid, size_t max_size, long type, int flags, uint32_t batch, double credit, bool once)
-      : StreamingTask(credit), qid_(qid), max_size_(max_size), type_(type), flags_(flags), batch_(batch), once_(once) {}
+      : StreamingTask(credit, batch), qid_(qid), max_size_(max_size), type_(type), flags_(flags), once_(once) {}
 
   void Execute() override {
     // No message is larger than msgmax: a larger maxSize would only reserve memory.
@@ -231,20 +232,17 @@ class ReceiverTask : public StreamingTask {
         if (msgctl(qid_, IPC_STAT, &ds) < 0 && (errno == EIDRM || errno == EINVAL)) err = EIDRM;
         continue;
       }
-      uint64_t most = std::min<uint64_t>(uint64_t(limit), batch_);
-      // One blocking receive; EINTR means a cancel (or a stray signal: receive again).
+      // One blocking receive per message, published at once: the first message of a burst
+      // reaches JS without waiting for the rest, and the rest join the same delivery while
+      // JS has not taken it yet (Publish appends), so bursts still arrive in batches. No
+      // IPC_NOWAIT receive that finds nothing (in a request/reply exchange every batch
+      // would end with one). EINTR means a cancel (or a stray signal: receive again).
       if (!ReceiveRecord(building_, qid_, max_size_, type_, flags_)) {
         if (errno == EINTR) continue;
         err = errno;
         break;
       }
-      uint32_t count = 1;
-      // Then what is already queued. A failure here (ENOMSG, or EIDRM / E2BIG that the next
-      // blocking receive will report) only ends the batch.
-      while (count < most && !Cancelled() && ReceiveRecord(building_, qid_, max_size_, type_, flags_ | IPC_NOWAIT)) {
-        count++;
-      }
-      Publish(building_, count);
+      Publish(building_, 1);
       if (once_) break;
     }
     Finish(err);
@@ -259,7 +257,6 @@ class ReceiverTask : public StreamingTask {
   size_t max_size_;  // waiter thread after construction
   const long type_;
   const int flags_;
-  const uint32_t batch_;
   const bool once_;
   ByteBuf building_;  // waiter thread
 };

@@ -176,7 +176,7 @@ void RunTask(std::shared_ptr<Task> task) {
     task->state_ = Task::kDone;
   }
   EnvState* env = task->env_;
-  env->PostEvent(new std::shared_ptr<Task>(std::move(task)));
+  env->PostEvent(std::move(task));
   env->TaskExited();  // last touch of env: its cleanup hook may free it after this
 }
 
@@ -184,7 +184,7 @@ void RunTask(std::shared_ptr<Task> task) {
 
 void Task::Post() {
   if (post_pending_.exchange(true, std::memory_order_acq_rel)) return;
-  env_->PostEvent(new std::shared_ptr<Task>(shared_from_this()));
+  env_->PostEvent(shared_from_this());
 }
 
 void Task::Cancel() {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -57,15 +58,33 @@ void EnvState::Install(Napi::Env env) {
 Napi::Value EnvState::SetDispatcher(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsFunction()) ThrowInvalidArgType(env, "dispatch", "of type function", info[0]);
-  if (has_tsfn_) throw Napi::Error::New(env, "rxipc: the waiter dispatcher is already set");
-  tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "rxipc.waiter", 0, 1, this);
-  tsfn_.Unref(env);
-  has_tsfn_ = true;
+  if (doorbell_ != nullptr) throw Napi::Error::New(env, "rxipc: the waiter dispatcher is already set");
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) throw Napi::Error::New(env, "rxipc: no event loop");
+  Napi::Object resource = Napi::Object::New(env);
+  napi_async_context context;
+  if (napi_async_init(env, resource, Napi::String::New(env, "rxipc.waiter"), &context) != napi_ok) {
+    throw Napi::Error::New(env, "rxipc: napi_async_init failed");
+  }
+  auto* bell = new uv_async_t;
+  int r = uv_async_init(loop, bell, &EnvState::OnDoorbell);
+  if (r != 0) {
+    delete bell;
+    napi_async_destroy(env, context);
+    ThrowSystemError(env, -r, "uv_async_init");
+  }
+  bell->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(bell));  // referenced while a Task is (AdjustRef)
+  env_ = env;
+  async_context_ = context;
+  resource_ = Napi::Persistent(resource);
+  dispatch_ = Napi::Persistent(info[0].As<Napi::Function>());
+  doorbell_ = bell;
   return env.Undefined();
 }
 
-// No C++ exception may leave a thread-safe function's callback. The JS dispatcher catches
-// what handlers throw, so a failing call means JS cannot run (environment teardown).
+// No C++ exception may leave a libuv callback. The JS dispatcher catches what handlers
+// throw, so a failing call means JS cannot run (environment teardown).
 static void DeliverGuarded(Task* task, Napi::Env env, Napi::Function dispatch, bool final) {
   try {
     task->Deliver(env, dispatch, final);
@@ -74,40 +93,82 @@ static void DeliverGuarded(Task* task, Napi::Env env, Napi::Function dispatch, b
   }
 }
 
-// Runs in the JS thread; `env` is null when the function is being torn down.
-void EnvState::CallJs(Napi::Env env, Napi::Function dispatch, EnvState* self, std::shared_ptr<Task>* data) {
-  std::shared_ptr<Task> task = std::move(*data);
-  delete data;
-  if (env == nullptr || task == nullptr) return;
+// Main thread: everything posted since the last ring, in order, each call in its own
+// callback scope (what Node does around any I/O callback).
+void EnvState::OnDoorbell(uv_async_t* handle) {
+  auto* self = static_cast<EnvState*>(handle->data);
+  {
+    std::lock_guard<std::mutex> lock(self->post_mu_);
+    self->draining_.swap(self->posted_);
+  }
+  Napi::Env env(self->env_);
+  for (size_t i = 0; i < self->draining_.size(); i++) {
+    std::shared_ptr<Task> task = std::move(self->draining_[i]);
+    if (self->dispatch_.IsEmpty()) continue;  // torn down by a callback of this batch
+    Napi::HandleScope scope(env);
+    napi_callback_scope cs;
+    if (napi_open_callback_scope(env, self->resource_.Value(), self->async_context_, &cs) != napi_ok) {
+      self->Dispatch(env, self->dispatch_.Value(), std::move(task));
+      continue;
+    }
+    self->Dispatch(env, self->dispatch_.Value(), std::move(task));
+    napi_close_callback_scope(env, cs);  // runs nextTicks and microtasks
+    napi_value err;
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending && napi_get_and_clear_last_exception(env, &err) == napi_ok) {
+      napi_fatal_exception(env, err);  // reported as uncaught, like a throwing I/O callback
+    }
+  }
+  self->draining_.clear();
+}
+
+void EnvState::Dispatch(Napi::Env env, Napi::Function dispatch, std::shared_ptr<Task> task) {
   bool final;
   {
     std::lock_guard<std::mutex> lock(task->state_mu_);
-    final = task->state_ == Task::kDone && self->tasks_.count(task->id_) != 0;
+    final = task->state_ == Task::kDone && tasks_.count(task->id_) != 0;
   }
   // A non-final post may arrive after the final one was delivered: nothing is left then.
   if (!final) {
-    if (self->tasks_.count(task->id_) == 0) return;
+    if (tasks_.count(task->id_) == 0) return;
     task->post_pending_.store(false, std::memory_order_release);
     DeliverGuarded(task.get(), env, dispatch, false);
     return;
   }
   // Final: the thread is done; nothing more will be posted. Remove before calling JS so that
   // a callback that starts new work sees a consistent registry.
-  self->tasks_.erase(task->id_);
-  if (task->refed_) self->AdjustRef(env, -1);
+  tasks_.erase(task->id_);
+  if (task->refed_) AdjustRef(env, -1);
   task->post_pending_.store(false, std::memory_order_release);
   DeliverGuarded(task.get(), env, dispatch, true);
+}
+
+Napi::Value EnvState::CopyOut(Napi::Env env, const uint8_t* data, size_t len) {
+  if (len == 0 || len > kPoolMax) return Napi::Buffer<uint8_t>::Copy(env, data, len);
+  Napi::ArrayBuffer pool;
+  if (!pool_.IsEmpty()) pool = pool_.Value();
+  // A pool JS transferred (detached) has no bytes left: start another.
+  if (pool_.IsEmpty() || pool.ByteLength() < pool_used_ + len) {
+    pool = Napi::ArrayBuffer::New(env, kPoolSize);
+    pool_ = Napi::Persistent(pool);
+    pool_used_ = 0;
+  }
+  size_t at = pool_used_;
+  std::memcpy(static_cast<uint8_t*>(pool.Data()) + at, data, len);
+  pool_used_ = std::min(kPoolSize, at + ((len + 7) & ~size_t(7)));
+  return Napi::Uint8Array::New(env, len, pool, at);
 }
 
 void EnvState::AdjustRef(Napi::Env env, int delta) {
   int before = refs_;
   refs_ += delta;
-  if (before == 0 && refs_ > 0) tsfn_.Ref(env);
-  if (before > 0 && refs_ == 0) tsfn_.Unref(env);
+  if (doorbell_ == nullptr) return;
+  if (before == 0 && refs_ > 0) uv_ref(reinterpret_cast<uv_handle_t*>(doorbell_));
+  if (before > 0 && refs_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(doorbell_));
 }
 
 uint32_t EnvState::Start(Napi::Env env, std::shared_ptr<Task> task) {
-  if (!has_tsfn_) throw Napi::Error::New(env, "rxipc: the native addon was loaded without its dispatcher");
+  if (doorbell_ == nullptr) throw Napi::Error::New(env, "rxipc: the native addon was loaded without its dispatcher");
   uint32_t id;
   do {  // ids wrap at 2^31: never reuse one that is still live
     id = next_id_++;
@@ -151,8 +212,13 @@ void EnvState::SetRef(Napi::Env env, uint32_t id, bool ref) {
   AdjustRef(env, ref ? +1 : -1);
 }
 
-void EnvState::PostEvent(std::shared_ptr<Task>* ev) {
-  if (tsfn_.NonBlockingCall(ev) != napi_ok) delete ev;  // environment is closing
+void EnvState::PostEvent(std::shared_ptr<Task> task) {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    if (closed_) return;  // environment teardown: CancelAndJoin abandons what is held
+    posted_.push_back(std::move(task));
+  }
+  uv_async_send(doorbell_);  // after the unlock: the woken main thread finds it free
 }
 
 void EnvState::TaskExited() {
@@ -198,9 +264,19 @@ void EnvState::Cleanup(EnvState* self) {
   // No Task borrows anything now: mappings are unmapped and semaphores closed here (those
   // whose ArrayBuffer still lives are released by its finalizer, which runs at teardown too).
   self->handles_->Clear();
-  if (self->has_tsfn_) {
-    self->tsfn_.Abort();
-    self->has_tsfn_ = false;
+  {
+    std::lock_guard<std::mutex> lock(self->post_mu_);
+    self->closed_ = true;
+    self->posted_.clear();
+  }
+  if (self->doorbell_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(self->doorbell_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+    self->doorbell_ = nullptr;
+    if (self->async_context_ != nullptr) napi_async_destroy(self->env_, self->async_context_);
+    self->async_context_ = nullptr;
+    self->dispatch_.Reset();
+    self->resource_.Reset();
+    self->pool_.Reset();
   }
   self->tasks_.clear();
 }

@@ -15,14 +15,20 @@
 // Waiter threads block every other signal.
 //
 // Delivery: a Task publishes results with Post(); Deliver() then runs on the main thread
-// through the environment's one ThreadSafeFunction and calls the JS dispatcher
-// dispatch(id, final, errno, a, b). Tasks hold no JS handles, so they may be destroyed on
-// any thread. Each environment owns its Tasks: its cleanup hook cancels them and waits
+// through the environment's one doorbell (a uv_async_t) and calls the JS dispatcher
+// dispatch(id, final, errno, a, b) inside a callback scope (nextTicks and microtasks run
+// after each call, as after any I/O callback). Not a Napi::ThreadSafeFunction: its
+// producer writes the loop's eventfd while holding the function's mutex, so on one CPU the
+// woken main thread preempts the producer and then blocks on that mutex — two extra context
+// switches per delivery. Here the producer pushes under a mutex and rings after releasing
+// it (uv_async_send needs no lock and coalesces). Tasks hold no JS handles, so they may be
+// destroyed on any thread. Each environment owns its Tasks: its cleanup hook cancels them and waits
 // for their threads to let go, so the addon can be unloaded with a worker_thread.
 #pragma once
 
 #include <napi.h>
 #include <pthread.h>
+#include <uv.h>
 
 #include <atomic>
 #include <cerrno>
@@ -149,24 +155,40 @@ class EnvState {
   // terminated runs no more JS. Replaces the previous mirror for `qid`; count 0 clears it.
   void MirrorBacklog(int qid, const uint8_t* records, size_t len, uint32_t count);
 
+  // A copy of `len` bytes for JS: small ones (<= kPoolMax) as a Uint8Array view into a shared
+  // pool ArrayBuffer of kPoolSize bytes (one allocation per pool, like Node's Buffer pool,
+  // instead of a malloc'd backing store per delivery that a GC thread later frees), larger
+  // ones as a Buffer of their own. Main thread.
+  Napi::Value CopyOut(Napi::Env env, const uint8_t* data, size_t len);
+  static constexpr size_t kPoolSize = 16384;
+  static constexpr size_t kPoolMax = 2048;
+
   // The environment's handles (handles.h). Emptied by the cleanup hook after every Task ended.
   const std::shared_ptr<HandleTable>& handles() const { return handles_; }
 
   // Waiter thread.
-  void PostEvent(std::shared_ptr<Task>* ev);
+  void PostEvent(std::shared_ptr<Task> task);
   void TaskExited();
 
  private:
   friend class Task;
-  struct Event;
-  static void CallJs(Napi::Env env, Napi::Function dispatch, EnvState* self, std::shared_ptr<Task>* data);
+  static void OnDoorbell(uv_async_t* handle);
+  void Dispatch(Napi::Env env, Napi::Function dispatch, std::shared_ptr<Task> task);
   static void Cleanup(EnvState* self);
   void CancelAndJoin();
   void AdjustRef(Napi::Env env, int delta);
 
-  using Tsfn = Napi::TypedThreadSafeFunction<EnvState, std::shared_ptr<Task>, &EnvState::CallJs>;
-  Tsfn tsfn_;
-  bool has_tsfn_ = false;
+  napi_env env_ = nullptr;
+  uv_async_t* doorbell_ = nullptr;  // freed by its close callback
+  Napi::FunctionReference dispatch_;
+  Napi::ObjectReference resource_;  // the async resource the callback scopes belong to
+  napi_async_context async_context_ = nullptr;
+  std::mutex post_mu_;                           // guards posted_ and closed_
+  std::vector<std::shared_ptr<Task>> posted_;    // waiter threads -> main thread, in order
+  std::vector<std::shared_ptr<Task>> draining_;  // main thread: the batch being dispatched
+  bool closed_ = false;
+  Napi::Reference<Napi::ArrayBuffer> pool_;  // CopyOut's current pool
+  size_t pool_used_ = 0;
   uint32_t next_id_ = 1;
   int refs_ = 0;
   std::unordered_map<uint32_t, std::shared_ptr<Task>> tasks_;
