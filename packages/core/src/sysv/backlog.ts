@@ -201,7 +201,8 @@ export interface InDelivery {
  */
 const exitHook = new (class {
   #installed = false;
-  readonly delivering = new Set<InDelivery>();
+  /** Live subscriptions: each may hold a batch being delivered. */
+  readonly subscriptions = new Set<InDelivery>();
 
   watch(): void {
     if (this.#installed) return;
@@ -210,7 +211,7 @@ const exitHook = new (class {
   }
 
   #onExit(): void {
-    for (const d of [...this.delivering]) d.flushForExit();
+    for (const d of [...this.subscriptions]) d.flushForExit();
     // A worker's environment teardown returns what is left (the process lives on).
     if (!isMainThread) return;
     const { lost } = native.prepareExit(EXIT_PUT_BACK_MS);

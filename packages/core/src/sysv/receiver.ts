@@ -81,7 +81,10 @@ export class Subscription implements Pending, InDelivery {
     this.#consumer = consumer;
     this.settled = new Promise((resolve) => (this.#settle = resolve));
     this.#untrack = q.life.track(this);
+    // Registered for its whole life (not per delivery: a Set that grows and shrinks around
+    // every delivery rehashes each time); at exit, flushForExit() returns a batch in hand.
     exitHook.watch();
+    exitHook.subscriptions.add(this);
   }
 
   get ended(): boolean {
@@ -166,11 +169,22 @@ export class Subscription implements Pending, InDelivery {
     }
   }
 
+  /**
+   * A push consumer took `n`: the thread may take as many more. Given back lazily, while the
+   * thread still holds at least half the budget, so that a stream of small deliveries makes one
+   * native call per half budget rather than one per delivery; the thread never runs dry
+   * (whatever it delivers next brings this back here).
+   */
+  #giveBack(n: number): void {
+    if (this.#ended || this.#closed) return;
+    this.#wanted += n;
+    if (this.#outstanding * 2 < this.#opts.credit) this.#grant();
+  }
+
   #serve(served: Message[]): void {
     this.#serving = true;
     this.#batch = served; // held by this subscription until delivered (or flushed at exit)
     this.#next = 0;
-    exitHook.delivering.add(this);
     queueMicrotask(() => {
       this.#serving = false;
       if (this.#batch !== served) return; // flushed at exit
@@ -194,9 +208,9 @@ export class Subscription implements Pending, InDelivery {
       (final, errno, records, count) => {
         try {
           if ((count as number) > 0) {
-            const ms = parseRecords(records as Buffer, count as number);
+            const ms = parseRecords(records as Uint8Array, count as number);
             this.#outstanding = Math.max(0, this.#outstanding - ms.length);
-            if (this.#deliver(ms) && this.#opts.autoCredit) this.credit(ms.length);
+            if (this.#deliver(ms) && this.#opts.autoCredit) this.#giveBack(ms.length);
           }
         } finally {
           if (final) {
@@ -213,7 +227,6 @@ export class Subscription implements Pending, InDelivery {
   /** Hands `ms` to the consumer in order; returns whether it took them all. */
   #deliver(ms: Message[]): boolean {
     this.#batch = ms;
-    exitHook.delivering.add(this);
     try {
       for (this.#next = 0; this.#next < ms.length; ) {
         if (!this.#consumer.open) {
@@ -228,7 +241,7 @@ export class Subscription implements Pending, InDelivery {
       throw err;
     } finally {
       this.#batch = undefined;
-      exitHook.delivering.delete(this);
+      if (this.#ended) exitHook.subscriptions.delete(this);
     }
   }
 
@@ -237,6 +250,7 @@ export class Subscription implements Pending, InDelivery {
     this.#ended = true;
     this.#unshrink?.();
     this.#untrack();
+    if (!this.#batch) exitHook.subscriptions.delete(this);
     try {
       this.#consumer.end(err);
     } finally {

@@ -11,8 +11,12 @@ export const RECORD_HEADER = 16;
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
-/** Splits a receiver batch into messages (views, no copies). */
-export function parseRecords(buf: Buffer, count: number): Message[] {
+/**
+ * Splits a receiver batch into messages (views, no copies). The addon hands small batches
+ * over as a Uint8Array view into a shared pool (see EnvState::CopyOut), larger ones as a Buffer.
+ */
+export function parseRecords(records: Uint8Array, count: number): Message[] {
+  const buf = Buffer.isBuffer(records) ? records : Buffer.from(records.buffer, records.byteOffset, records.byteLength);
   const out = new Array<Message>(count);
   let off = 0;
   for (let i = 0; i < count; i++) {
