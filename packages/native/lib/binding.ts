@@ -319,6 +319,12 @@ export interface NativeBinding {
   /** Waiting send task. dispatch(id, true, errno, result): errno ECANCELED after a cancel that won. */
   msgsndStart(msqid: number, type: number, data: ArrayBufferView): number;
   /**
+   * Waiting sends of packed records, in order, on one waiter thread (blocking msgsnd each).
+   * dispatch(id, true, errno, sent): errno 0 when all went; at the first failure or a cancel
+   * (ECANCELED) it stops, and `sent` says how many are in the queue.
+   */
+  msgsndRecordsStart(msqid: number, records: ArrayBufferView, count: number): number;
+  /**
    * Puts packed records back into a queue, waiting for room on a waiter thread (never
    * dropping them while the queue exists). dispatch(id, true, errno, sent, failed). A cancel
    * only stops JS's wait: the rest goes back in the background.

@@ -136,7 +136,8 @@ static Napi::Value Arg(const Napi::CallbackInfo& info, size_t i) {
   return i < info.Length() ? info[i] : info.Env().Undefined();
 }
 
-int64_t ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
+// The checks of ArgInteger with their errors (the fast path below only accepts).
+static int64_t ArgIntegerChecked(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
   Napi::Value v = Arg(info, i);
   if (!v.IsNumber()) ThrowInvalidArgType(info.Env(), name, "of type number", v);
   double d = v.As<Napi::Number>().DoubleValue();
@@ -145,6 +146,17 @@ int64_t ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* name, i
     ThrowOutOfRange(info.Env(), name, ">= " + std::to_string(min) + " && <= " + std::to_string(max), v);
   }
   return int64_t(d);
+}
+
+// Every call's arguments pass through here: one N-API call for a valid one (napi_get_value_double
+// fails without a pending exception when the value is no number), the full checks otherwise.
+int64_t ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
+  double d;
+  if (i < info.Length() && napi_get_value_double(info.Env(), info[i], &d) == napi_ok && std::isfinite(d) &&
+      std::trunc(d) == d && d >= double(min) && d <= double(max)) {
+    return int64_t(d);
+  }
+  return ArgIntegerChecked(info, i, name, min, max);
 }
 
 int32_t ArgInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
@@ -193,19 +205,15 @@ Bytes ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = Arg(info, i);
   // The view's own data pointer, not its ArrayBuffer's: napi_get_arraybuffer_info rejects the
   // SharedArrayBuffer behind a shared view. A detached view has length 0 (data may be null).
-  if (v.IsTypedArray()) {
-    napi_typedarray_type type;
-    size_t length = 0;
-    void* data = nullptr;
-    // One call for type, length and data: this is on every send's path.
-    if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) {
-      throw Napi::Error::New(info.Env());
-    }
+  // One call for type, length and data (it fails, without an exception, on anything that is
+  // no TypedArray): this is on every send's path.
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, nullptr, nullptr) == napi_ok) {
     return {static_cast<const uint8_t*>(data), length * ElementSize(type)};
   }
   if (v.IsDataView()) {
-    size_t length = 0;
-    void* data = nullptr;
     if (napi_get_dataview_info(info.Env(), v, &length, &data, nullptr, nullptr) != napi_ok) {
       throw Napi::Error::New(info.Env());
     }

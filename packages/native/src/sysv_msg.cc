@@ -126,6 +126,21 @@ Napi::Value Msgsnd(const Napi::CallbackInfo& info) {
   ThrowSystemError(info.Env(), errno, "msgsnd");
 }
 
+// Packed records (records.h) from argument 1, `count` of them in `len` bytes: every type a
+// valid send type and no record past the end. Arguments 1 and 2 name the culprit.
+void CheckRecords(const Napi::CallbackInfo& info, const uint8_t* data, size_t len, uint32_t count) {
+  size_t off = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (len - off < kHeader) ThrowOutOfRange(info.Env(), "count", "<= the records in the buffer", info[2]);
+    Record r = Record::At(data + off);
+    if (!(r.type >= 1 && r.type <= double(kMaxSafeInteger) && std::trunc(r.type) == r.type)) {
+      ThrowOutOfRange(info.Env(), "type", ">= 1 && <= 9007199254740991", Napi::Number::New(info.Env(), r.type));
+    }
+    if (len - off - kHeader < r.length) ThrowOutOfRange(info.Env(), "records", "well-formed", info[1]);
+    off = std::min(off + r.size, len);
+  }
+}
+
 // msgsndRecords(qid, records, count): sends `count` records (the receive layout) with
 // IPC_NOWAIT, in order, until one does not fit. Returns how many were sent.
 Napi::Value MsgsndRecords(const Napi::CallbackInfo& info) {
@@ -136,21 +151,10 @@ Napi::Value MsgsndRecords(const Napi::CallbackInfo& info) {
   // between validation and use.
   std::vector<uint8_t> snapshot(bytes.data, bytes.data + bytes.length);
   bytes.data = snapshot.data();
-  // Validate the whole batch before sending any of it.
-  size_t off = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    if (bytes.length - off < kHeader) ThrowOutOfRange(info.Env(), "count", "<= the records in the buffer", info[2]);
-    Record r = Record::At(bytes.data + off);
-    if (!(r.type >= 1 && r.type <= double(kMaxSafeInteger) && std::trunc(r.type) == r.type)) {
-      ThrowOutOfRange(info.Env(), "type", ">= 1 && <= 9007199254740991", Napi::Number::New(info.Env(), r.type));
-    }
-    if (bytes.length - off - kHeader < r.length) ThrowOutOfRange(info.Env(), "records", "well-formed", info[1]);
-    off += r.size;
-    if (off > bytes.length) off = bytes.length;
-  }
+  CheckRecords(info, bytes.data, bytes.length, count);  // the whole batch before sending any of it
   ScratchTrim trim;
   ByteBuf& buf = Scratch();
-  off = 0;
+  size_t off = 0;
   uint32_t sent = 0;
   for (; sent < count; sent++) {
     Record r = Record::At(bytes.data + off);
@@ -320,6 +324,58 @@ Napi::Value MsgsndStart(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), EnvState::Get(info.Env())->Start(info.Env(), task));
 }
 
+// Waiting sends of packed records, in order, on one waiter thread: what a blocked C sender
+// does (the kernel wakes it when there is room), instead of one thread hop per message.
+// Stops at the first failure, or at a cancel (ECANCELED; a record the kernel took as the
+// cancel came counts as sent). dispatch(id, true, errno, sent): errno 0 when all were sent.
+class SendRecordsTask : public Task {
+ public:
+  SendRecordsTask(int qid, std::vector<uint8_t> records, uint32_t count) : qid_(qid), records_(std::move(records)), count_(count) {}
+
+  void Execute() override {
+    ByteBuf scratch;
+    size_t off = 0;
+    int err = 0;
+    while (sent_ < count_) {
+      Record r = Record::At(records_.data() + off);
+      if (SendRecord(qid_, r, scratch, 0, false) < 0) {
+        if (errno == EINTR && !Cancelled()) continue;  // a stray signal: send it again
+        err = errno == EINTR ? ECANCELED : errno;
+        break;
+      }
+      off += r.size;
+      sent_++;
+    }
+    err_ = err;
+  }
+
+  void Deliver(Napi::Env env, Napi::Function dispatch, bool final) override {
+    if (!final) return;
+    // Cancelled before the thread started: nothing was sent.
+    int err = err_ == 0 && sent_ < count_ ? ECANCELED : err_;
+    dispatch.Call({Napi::Number::New(env, id()), Napi::Boolean::New(env, true), Napi::Number::New(env, err),
+                   Napi::Number::New(env, double(sent_))});
+  }
+
+ private:
+  const int qid_;
+  const std::vector<uint8_t> records_;
+  const uint32_t count_;
+  uint32_t sent_ = 0;  // waiter thread during Execute, main thread after
+  int err_ = 0;
+};
+
+// msgsndRecordsStart(qid, records, count) -> task id; dispatch(id, true, errno, sent).
+Napi::Value MsgsndRecordsStart(const Napi::CallbackInfo& info) {
+  int qid = ArgQid(info, 0);
+  Bytes bytes = ArgBytes(info, 1, "records");
+  uint32_t count = uint32_t(ArgInteger(info, 2, "count", 0, UINT32_MAX));
+  std::vector<uint8_t> copy(bytes.data, bytes.data + bytes.length);  // checked as the task will send it
+  CheckRecords(info, copy.data(), copy.size(), count);
+  auto task = std::make_shared<SendRecordsTask>(qid, std::move(copy), count);
+  return Napi::Number::New(info.Env(), EnvState::Get(info.Env())->Start(info.Env(), task));
+}
+
 // msgPutBackStart(qid, records, count) -> task id: puts packed records back into the queue,
 // waiting for room on a waiter thread (putback.h). dispatch(id, true, errno, sent, failed).
 // Cancelling it only stops the waiting for JS: the rest goes on in the background.
@@ -329,16 +385,7 @@ Napi::Value MsgPutBackStart(const Napi::CallbackInfo& info) {
   uint32_t count = uint32_t(ArgInteger(info, 2, "count", 0, UINT32_MAX));
   // Check the layout on the copy the task will send (a SharedArrayBuffer may change under us).
   PutBackBatch batch(qid, bytes.data, bytes.length, count);
-  size_t off = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    if (batch.records.size() - off < kHeader) ThrowOutOfRange(info.Env(), "count", "<= the records in the buffer", info[2]);
-    Record r = Record::At(batch.records.data() + off);
-    if (!(r.type >= 1 && r.type <= double(kMaxSafeInteger) && std::trunc(r.type) == r.type)) {
-      ThrowOutOfRange(info.Env(), "type", ">= 1 && <= 9007199254740991", Napi::Number::New(info.Env(), r.type));
-    }
-    if (batch.records.size() - off - kHeader < r.length) ThrowOutOfRange(info.Env(), "records", "well-formed", info[1]);
-    off = std::min(off + r.size, batch.records.size());
-  }
+  CheckRecords(info, batch.records.data(), batch.records.size(), count);
   auto task = std::make_shared<PutBackTask>(std::move(batch));
   return Napi::Number::New(info.Env(), EnvState::Get(info.Env())->Start(info.Env(), task));
 }
@@ -457,6 +504,7 @@ void InitSysvMsg(Napi::Env env, Napi::Object exports, Napi::Object constants) {
       {"msgrcvStart", MsgrcvStart},
       {"msgrcvCredit", MsgrcvCredit},
       {"msgsndStart", MsgsndStart},
+      {"msgsndRecordsStart", MsgsndRecordsStart},
       {"msgPutBackStart", MsgPutBackStart},
       {"msgBacklog", MsgBacklog},
       {"prepareExit", PrepareExit},

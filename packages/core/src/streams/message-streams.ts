@@ -220,14 +220,7 @@ export class MessageWriteStream extends Writable {
       callback();
       return;
     }
-    // The queue filled up: wait for room for the next one, then batch again, in order.
-    (async () => {
-      let next = sent;
-      while (next < messages.length) {
-        const m = messages[next++]!;
-        await this.queue.send(m.type, m.data);
-        if (next < messages.length) next += this.#q.sends.batch(messages.slice(next));
-      }
-    })().then(() => callback(), callback);
+    // The queue filled up (or sends were in line): the rest in order, on one waiter thread.
+    this.#q.sends.sendAll(messages.slice(sent)).then(() => callback(), callback);
   }
 }

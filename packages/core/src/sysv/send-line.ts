@@ -7,11 +7,15 @@ import { native } from '@rxipc/native';
 import { abortError, closedError, errnos, systemError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { PendingTask } from '../wait.js';
-import { packRecords } from './records.js';
+import { packRecords, RECORD_HEADER } from './records.js';
+
+const EMPTY = new Uint8Array(0);
 
 interface QueuedSend {
   type: number;
   data: Uint8Array;
+  /** A batch (sendAll): packed records and how many; type/data are unused then. */
+  records?: { buf: Buffer; count: number };
   signal: AbortSignal | undefined;
   timeout: number | undefined;
   resolve: () => void;
@@ -84,6 +88,28 @@ export class SendLine {
     return promise;
   }
 
+  /**
+   * Sends every message in order, after whatever is in line: what fits at once
+   * synchronously, the rest on ONE waiter thread that waits for room before each message (a
+   * blocked C sender's way; not a thread hop per message). Resolves when all are in the
+   * queue; on a failure or close() the ones before it are in the queue, the rest are not.
+   */
+  sendAll(messages: ReadonlyArray<{ type: number; data: Uint8Array }>): Promise<void> {
+    let sent: number;
+    try {
+      sent = this.batch(messages);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (sent === messages.length) return Promise.resolve();
+    const rest = messages.slice(sent);
+    return new Promise<void>((resolve, reject) => {
+      // Copied (packRecords): the caller may reuse its buffers at once.
+      this.#line.push({ type: 0, data: EMPTY, records: { buf: packRecords(rest), count: rest.length }, signal: undefined, timeout: undefined, resolve, reject });
+      void this.#pump();
+    });
+  }
+
   /** close()/remove(): every send behind the front one fails (the front one is a Pending). */
   shutdown(): void {
     for (const job of this.#line.splice(1)) {
@@ -103,7 +129,8 @@ export class SendLine {
           if (job.signal?.aborted) throw abortError(job.signal);
           if (this.#life.removed) throw systemError(errnos.EIDRM, 'msgsnd');
           if (this.#life.closed) throw closedError('MessageQueue');
-          if (!this.now(job.type, job.data)) await this.#wait(job);
+          if (job.records) await this.#sendRecords(job.records);
+          else if (!this.now(job.type, job.data)) await this.#wait(job);
           job.resolve();
         } catch (err) {
           job.reject(err as Error);
@@ -113,6 +140,22 @@ export class SendLine {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /** A batch at the front of the line: at once what fits, the rest on a waiter thread. */
+  async #sendRecords(records: { buf: Buffer; count: number }): Promise<void> {
+    const now = this.#life.call(() => native.msgsndRecords(this.#qid, records.buf, records.count), 'msgsnd');
+    if (now === records.count) return;
+    let off = 0;
+    for (let i = 0; i < now; i++) off += RECORD_HEADER + ((records.buf.readUInt32LE(off) + 7) & ~7);
+    const rest = records.buf.subarray(off);
+    const task = new PendingTask(() => native.msgsndRecordsStart(this.#qid, rest, records.count - now));
+    const untrack = this.#life.track({ cancel: () => task.cancel('close') });
+    const { errno, reason } = await task.result;
+    untrack();
+    if (errno === 0) return;
+    if (reason === 'close' || errno === errnos.ECANCELED) throw this.#life.removed ? systemError(errnos.EIDRM, 'msgsnd') : closedError('MessageQueue');
+    throw this.#life.normalize(systemError(errno, 'msgsnd'));
   }
 
   async #wait(job: QueuedSend): Promise<void> {

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { MessageQueue, type Message } from '@rxipc/core';
 import { queueInternals } from '@rxipc/core/internal';
-import { tasks } from '@rxipc/native';
+import { native, tasks } from '@rxipc/native';
 import { describe, expect, it, vi } from 'vitest';
 
 import {
@@ -264,6 +264,64 @@ describe('createWriteStream', () => {
     await finishing;
     expect(got).toEqual(Array.from({ length: 2 * N }, (_, i) => String(i).padStart(10, '.')));
   });
+
+  it('a batch that finds the queue full waits on ONE waiter thread for the whole rest (not a task per message), in order', async () => {
+    const q = queues.create();
+    q.set({ maxBytes: 100 }); // 10 messages of 10 bytes
+    const perBatch = vi.spyOn(native, 'msgsndRecordsStart');
+    const perMessage = vi.spyOn(native, 'msgsndStart');
+    try {
+      const w = q.createWriteStream({ type: 3, highWaterMark: 256 });
+      const N = 200;
+      w.cork();
+      for (let i = 0; i < N; i++) w.write(String(i).padStart(10, '.'));
+      w.uncork();
+      w.end();
+      const finishing = once(w, 'finish');
+      await waitUntil(() => perBatch.mock.calls.length === 1, 'the batch task');
+      const got: string[] = [];
+      while (got.length < N) got.push((await q.receive({ timeout: 2000 })).data.toString());
+      await finishing;
+      expect(got).toEqual(Array.from({ length: N }, (_, i) => String(i).padStart(10, '.')));
+      expect(perBatch).toHaveBeenCalledTimes(1);
+      expect(perMessage).not.toHaveBeenCalled();
+    } finally {
+      perBatch.mockRestore();
+      perMessage.mockRestore();
+    }
+  });
+
+  for (const how of ['close', 'remove'] as const) {
+    it(`${how}() while a batch waits for room: the stream fails, the queue holds an exact prefix of what was written, nothing twice`, async () => {
+      const q = queues.create();
+      q.set({ maxBytes: 100 });
+      const w = q.createWriteStream({ type: 4 });
+      const N = 50;
+      const failed = new Promise<Error>((resolve) => w.once('error', resolve));
+      w.cork();
+      for (let i = 0; i < N; i++) w.write(String(i).padStart(10, '.'));
+      w.uncork();
+      const other = MessageQueue.fromId(q.id); // a second object on the same queue reads
+      await waitUntil(() => q.stat().qnum === 10, 'a full queue');
+      const got: string[] = [];
+      for (let i = 0; i < 15; i++) got.push((await other.receive({ timeout: 2000 })).data.toString());
+      await waitUntil(() => other.stat().qnum === 10, 'a full queue again');
+      if (how === 'close') {
+        void q.close();
+        const err = await failed;
+        expect((err as NodeJS.ErrnoException).code).toBe('ERR_RXIPC_CLOSED');
+        for (const m of drain(other)) got.push(m.data.toString());
+        expect(got).toEqual(Array.from({ length: got.length }, (_, i) => String(i).padStart(10, '.')));
+        expect(got.length).toBe(25);
+      } else {
+        q.remove();
+        const err = await failed;
+        expect((err as NodeJS.ErrnoException).code).toBe('EIDRM');
+        expect(got).toEqual(Array.from({ length: 15 }, (_, i) => String(i).padStart(10, '.')));
+      }
+      void other.close();
+    });
+  }
 
   it('pipeline of many messages into a C receiver delivers them all, byte-identical, in order', async () => {
     const q = queues.create();

@@ -259,6 +259,7 @@ const POLICY: Record<string, fc.Arbitrary<Desc>[]> = {
   msgrcvCredit: [P.task, P.credit],
   msgsndStart: [P.qid, P.type, P.bytes],
   msgPutBackStart: [P.qid, P.records, int(0, 7)],
+  msgsndRecordsStart: [P.qid, P.records, int(0, 7)],
   msgBacklog: [P.qid, P.records, int(0, 7)],
   'testing.putBacksPending': [],
   msgctlStat: [P.qid],

@@ -117,6 +117,7 @@ const TABLE: Record<string, Param[]> = {
   msgrcvCredit: [int('id', () => 0x7ffffffe, range(1, 0x7fffffff)), credit()],
   msgsndStart: [msqid(), int('type', () => 1, range(1, SAFE)), bytes('data')],
   msgPutBackStart: [msqid(), bytes('records', () => record(1, 'x')), int('count', () => 1, range(0, 2 ** 32 - 1))],
+  msgsndRecordsStart: [msqid(), bytes('records', () => record(1, 'x')), int('count', () => 1, range(0, 2 ** 32 - 1))],
   msgBacklog: [msqid(), bytes('records', () => record(1, 'x')), int('count', () => 1, range(0, 2 ** 32 - 1))],
   prepareExit: [int('deadlineMs', () => 0, range(0, 60000))],
   'testing.putBacksPending': [],
@@ -469,6 +470,8 @@ describe('misuse of the native binding', () => {
       ['msgsndRecords', [0x7ffffff0, record(0, 'x'), 1], RANGE, 'type'],
       ['msgsndRecords', [0x7ffffff0, record(1, 'x'), 2], RANGE, 'count'],
       ['msgsndRecords', [0x7ffffff0, Buffer.alloc(8), 1], RANGE, 'count'],
+      ['msgsndRecordsStart', [0x7ffffff0, record(0, 'x'), 1], RANGE, 'type'],
+      ['msgsndRecordsStart', [0x7ffffff0, record(1, 'x'), 2], RANGE, 'count'],
       ['testing.makeSystemError', [0, 'open'], RANGE, 'errno'],
       ['shmget', [0x7ffe1234, 4096, C.SHM_HUGETLB | (22 << 26)], RANGE, 'flags'], // 4 MB: neither 2 MB nor 1 GB
       ['shmget', [0x7ffe1234, 2 << 20, C.IPC_CREAT | C.SHM_HUGETLB | C.SHM_NORESERVE | 0o600], RANGE, 'flags'], // a SIGBUS trap
