@@ -314,6 +314,8 @@ export interface NativeBinding {
     batch: number,
     credit: number,
     once: boolean,
+    /** Before each blocking receive, poll with IPC_NOWAIT for up to this many µs (0..10000). */
+    spinUs: number,
   ): number;
   msgrcvCredit(id: number, credit: number): void;
   /** Waiting send task. dispatch(id, true, errno, result): errno ECANCELED after a cancel that won. */

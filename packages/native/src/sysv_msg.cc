@@ -6,6 +6,7 @@
 // the delivery joins it, up to the batch limit and the credit, so JS gets ONE buffer of
 // records (records.h) per delivery. Messages that must go back into a queue go
 // through the one put-back (putback.h).
+#include <sched.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 
@@ -219,8 +220,8 @@ class ReceiverTask : public StreamingTask {
  public:
   static constexpr std::chrono::milliseconds kRemovalCheck{200};
 
-  ReceiverTask(int qid, size_t max_size, long type, int flags, uint32_t batch, double credit, bool once)
-      : StreamingTask(credit, batch), qid_(qid), max_size_(max_size), type_(type), flags_(flags), once_(once) {}
+  ReceiverTask(int qid, size_t max_size, long type, int flags, uint32_t batch, double credit, bool once, int spin_us)
+      : StreamingTask(credit, batch), qid_(qid), max_size_(max_size), type_(type), flags_(flags), once_(once), spin_us_(spin_us) {}
 
   void Execute() override {
     // No message is larger than msgmax: a larger maxSize would only reserve memory.
@@ -241,7 +242,7 @@ class ReceiverTask : public StreamingTask {
       // JS has not taken it yet (Publish appends), so bursts still arrive in batches. No
       // IPC_NOWAIT receive that finds nothing (in a request/reply exchange every batch
       // would end with one). EINTR means a cancel (or a stray signal: receive again).
-      if (!ReceiveRecord(building_, qid_, max_size_, type_, flags_)) {
+      if (!Spin() && !ReceiveRecord(building_, qid_, max_size_, type_, flags_)) {
         if (errno == EINTR) continue;
         err = errno;
         break;
@@ -250,6 +251,24 @@ class ReceiverTask : public StreamingTask {
       if (once_) break;
     }
     Finish(err);
+  }
+
+ private:
+  // The opt-in latency mode: polls with IPC_NOWAIT for up to spin_us_ before the blocking
+  // receive, so that a reply arriving soon is taken by a thread that is still on its CPU
+  // (no wake-up, which across CPUs costs tens of µs in a VM). Between polls it yields, so a
+  // main thread on the same CPU still runs. Returns whether it took a message; any failure
+  // but ENOMSG is left to the blocking receive to report.
+  bool Spin() {
+    if (spin_us_ <= 0) return false;
+    auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
+    while (!Cancelled()) {
+      if (ReceiveRecord(building_, qid_, max_size_, type_, flags_ | IPC_NOWAIT)) return true;
+      if (errno != ENOMSG && errno != EINTR) return false;
+      if (std::chrono::steady_clock::now() >= until) return false;
+      sched_yield();
+    }
+    return false;
   }
 
  protected:
@@ -262,10 +281,11 @@ class ReceiverTask : public StreamingTask {
   const long type_;
   const int flags_;
   const bool once_;
+  const int spin_us_;
   ByteBuf building_;  // waiter thread
 };
 
-// msgrcvStart(qid, maxSize, type, flags, batch, credit, once) -> task id.
+// msgrcvStart(qid, maxSize, type, flags, batch, credit, once, spinUs) -> task id.
 // dispatch(id, final, errno, records | undefined, count).
 Napi::Value MsgrcvStart(const Napi::CallbackInfo& info) {
   int qid = ArgQid(info, 0);
@@ -278,7 +298,8 @@ Napi::Value MsgrcvStart(const Napi::CallbackInfo& info) {
   double credit = c.As<Napi::Number>().DoubleValue();
   if (std::isnan(credit) || credit < 0) ThrowOutOfRange(info.Env(), "credit", ">= 0", c);
   bool once = ArgBool(info, 6, "once");
-  auto task = std::make_shared<ReceiverTask>(qid, max_size, type, flags, batch, std::floor(credit), once);
+  int spin_us = ArgInt32(info, 7, "spinUs", 0, 10000);
+  auto task = std::make_shared<ReceiverTask>(qid, max_size, type, flags, batch, std::floor(credit), once, spin_us);
   return Napi::Number::New(info.Env(), EnvState::Get(info.Env())->Start(info.Env(), task));
 }
 

@@ -141,6 +141,7 @@ function validSelector(sel: unknown): ValidSelector {
     type: validateInteger(s.type, 'selector.type', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
     flags: validateInteger(s.flags, 'selector.flags', 0, 2 ** 31 - 1),
     maxSize: validateInteger(s.maxSize, 'selector.maxSize', 0, 2 ** 31 - 65),
+    spin: s.spin === undefined ? 0 : validateInteger(s.spin, 'selector.spin', 0, 10000),
   };
 }
 

@@ -25,6 +25,8 @@ export interface ValidSelector {
   type: number;
   flags: number;
   maxSize: number;
+  /** µs of IPC_NOWAIT polling before each blocking receive (ReceiveSelector.spin). */
+  spin: number;
 }
 
 /** How long an exiting process keeps trying to return messages to a full queue. */

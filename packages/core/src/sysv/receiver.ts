@@ -201,10 +201,10 @@ export class Subscription implements Pending, InDelivery {
 
   #begin(credit: number): void {
     const { id, backlog } = this.#q;
-    const { type, flags, maxSize } = this.#sel;
+    const { type, flags, maxSize, spin } = this.#sel;
     const { batch, once = false } = this.#opts;
     this.#id = tasks.start(
-      () => native.msgrcvStart(id, maxSize, type, flags, batch, credit, once),
+      () => native.msgrcvStart(id, maxSize, type, flags, batch, credit, once, spin),
       (final, errno, records, count) => {
         try {
           if ((count as number) > 0) {

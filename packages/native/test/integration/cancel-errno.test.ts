@@ -104,7 +104,7 @@ describe('a cancelled receiver task (msgrcvStart)', () => {
     it(`cancelled ${when}: final errno ECANCELED, no records, nothing taken`, async () => {
       const q = queues.create();
       for (let i = 0; i < (when === 'at once' ? TRIALS : 1); i++) {
-        const f = await cancelled(() => native.msgrcvStart(q.id, 8192, 5, 0, 16, 16, false), when);
+        const f = await cancelled(() => native.msgrcvStart(q.id, 8192, 5, 0, 16, 16, false, 0), when);
         expect(f.errno, `trial ${i}: final errno ${f.errno}`).toBe(ECANCELED);
         expect(f.b ?? 0).toBe(0);
       }

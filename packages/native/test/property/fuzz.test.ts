@@ -255,7 +255,7 @@ const POLICY: Record<string, fc.Arbitrary<Desc>[]> = {
   msgsndRecords: [P.qid, P.records, int(0, 7)],
   msgrcv: [P.qid, P.maxSize, P.type, flags(C.MSG_EXCEPT, C.MSG_NOERROR)],
   msgrcvCopy: [P.qid, int(-2, 5), P.maxSize],
-  msgrcvStart: [P.qid, P.maxSize, P.type, flags(C.MSG_EXCEPT, C.MSG_NOERROR), int(0, 300), P.credit, P.bool],
+  msgrcvStart: [P.qid, P.maxSize, P.type, flags(C.MSG_EXCEPT, C.MSG_NOERROR), int(0, 300), P.credit, P.bool, int(0, 50)],
   msgrcvCredit: [P.task, P.credit],
   msgsndStart: [P.qid, P.type, P.bytes],
   msgPutBackStart: [P.qid, P.records, int(0, 7)],

@@ -113,6 +113,7 @@ const TABLE: Record<string, Param[]> = {
     int('batch', () => 1, range(1, 65536)),
     credit(),
     bool('once'),
+    int('spinUs', () => 0, range(0, 10000)),
   ],
   msgrcvCredit: [int('id', () => 0x7ffffffe, range(1, 0x7fffffff)), credit()],
   msgsndStart: [msqid(), int('type', () => 1, range(1, SAFE)), bytes('data')],

@@ -160,6 +160,66 @@ describe('messages()', () => {
     expect(Math.max(...runs)).toBeLessThanOrEqual(2 * batch);
   });
 
+  describe('latency mode (spin)', () => {
+    it('validates spin eagerly, in one voice, for messages(), receive() and createReadStream()', async () => {
+      const q = queues.create();
+      for (const spin of [-1, 10001, 1.5, NaN]) {
+        const range = expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+        expect(() => messages(q, { spin }), `spin ${spin}`).toThrow(range);
+        expect(() => q.createReadStream({ spin }), `spin ${spin}`).toThrow(range);
+        await expect(q.receive({ spin }), `spin ${spin}`).rejects.toThrow(range);
+      }
+      expect(() => messages(q, { spin: '5' as unknown as number })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(() => messages(q, { spin: 0 })).not.toThrow();
+      expect(() => messages(q, { spin: 10000 })).not.toThrow();
+    });
+
+    it('a spinning subscriber takes every message, in order, as they trickle in', async () => {
+      const q = queues.create();
+      const N = 200;
+      const got = lastValueFrom(messages(q, { spin: 2000 }).pipe(take(N), toArray()));
+      for (let i = 0; i < N; i++) {
+        q.trySend(1, String(i));
+        if (i % 10 === 0) await sleep(1);
+      }
+      expect((await got).map((m) => m.data.toString())).toEqual(Array.from({ length: N }, (_, i) => String(i)));
+    });
+
+    it('spins only for its window after each message: an idle spinning subscriber uses no CPU', async () => {
+      const q = queues.create();
+      const seen: string[] = [];
+      const sub = messages(q, { spin: 10000 }).subscribe((m) => seen.push(m.data.toString()));
+      q.trySend(1, 'wake');
+      await waitUntil(() => seen.length === 1, 'the message');
+      await sleep(50); // the 10 ms window after it is over
+      const before = process.cpuUsage();
+      await sleep(300);
+      const used = process.cpuUsage(before);
+      // A receiver that kept polling would burn ~300 ms of CPU here; a blocked one ~0.
+      expect((used.user + used.system) / 1000).toBeLessThan(60);
+      sub.unsubscribe();
+      await noTasks();
+    });
+
+    it('unsubscribing while it spins ends the wait promptly and takes nothing more', async () => {
+      const q = queues.create();
+      for (let i = 0; i < 10; i++) {
+        let n = 0;
+        const sub = messages(q, { spin: 10000 }).subscribe(() => n++);
+        q.trySend(1, 'one');
+        await waitUntil(() => n === 1, 'the message');
+        const start = performance.now();
+        sub.unsubscribe(); // the thread is inside its 10 ms window now
+        await noTasks();
+        expect(performance.now() - start).toBeLessThan(50);
+        q.trySend(1, 'later');
+        await sleep(2);
+        expect(n).toBe(1);
+        expect(drain(q).map((m) => m.data.toString())).toEqual(['later']);
+      }
+    });
+  });
+
   it('is cold: nothing is taken until someone subscribes', async () => {
     const q = queues.create();
     q.trySend(1, 'x');
