@@ -4,14 +4,24 @@
 // ctx.childCpu. Prints one JSON line: the CaseResult.
 import type { CaseContext, CaseFn } from './lib/context.js';
 import { totalSeconds } from './lib/context.js';
-import { msgCases } from './lib/msg-cases.js';
-import { shmCases } from './lib/shm-cases.js';
 import { killChildren } from './lib/proc.js';
-import { semCases } from './lib/sem-cases.js';
-import { sockCases } from './lib/sock-cases.js';
-import { streamCases } from './lib/stream-cases.js';
 
-const cases: Record<string, CaseFn> = { ...streamCases, ...msgCases, ...shmCases, ...semCases, ...sockCases };
+type Cases = Record<string, CaseFn>;
+const stream = async (): Promise<Cases> => (await import('./lib/stream-cases.js')).streamCases;
+/**
+ * The case modules by the second part of a case id (`rxipc.msg.rx` -> msg). Only the run's
+ * own module is loaded: every run is a fresh process, and loading all of them (@rxipc/rx
+ * and rxjs alone take ~0.2 s) would lengthen every run of a full bench for nothing.
+ */
+const modules: Record<string, () => Promise<Cases>> = {
+  pipe: stream,
+  fifo: stream,
+  stdio: stream,
+  msg: async () => (await import('./lib/msg-cases.js')).msgCases,
+  shm: async () => (await import('./lib/shm-cases.js')).shmCases,
+  sem: async () => (await import('./lib/sem-cases.js')).semCases,
+  sock: async () => (await import('./lib/sock-cases.js')).sockCases,
+};
 
 function fail(message: string): never {
   killChildren();
@@ -20,6 +30,9 @@ function fail(message: string): never {
 }
 
 const ctx = JSON.parse(process.argv[2] ?? '{}') as CaseContext;
+const load = modules[String(ctx.id).split('.')[1] ?? ''];
+if (!load) fail(`unknown case '${ctx.id}' (the second part of an id is one of ${Object.keys(modules).join(', ')})`);
+const cases = await load();
 const fn = cases[ctx.id];
 if (!fn) fail(`unknown case '${ctx.id}' (known: ${Object.keys(cases).join(', ')})`);
 

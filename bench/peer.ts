@@ -4,7 +4,6 @@
 import { parseArgs } from 'node:util';
 
 import { Fifo, MessageQueue, readableFromFd, SharedMemory, writableFromFd } from '@rxipc/core';
-import { messages, shmChanges } from '@rxipc/rx';
 
 import { nodeFifoReader, nodeFifoWriter } from './lib/node-fifo.js';
 import { semPong } from './lib/sem-cases.js';
@@ -70,6 +69,8 @@ async function main(): Promise<void> {
       echo(process.stdin, process.stdout);
       break;
     case 'msg-pong': {
+      // @rxipc/rx only where it is used: it is most of a peer's start-up.
+      const { messages } = await import('@rxipc/rx');
       const q = MessageQueue.fromId(num(values.qid, 'qid'));
       const sub = messages(q, { type: 1 }).subscribe({
         next: (m) => {
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
       // Answers each ping record (offset 0) it sees by publishing it as the pong record
       // (offset 128); a zero-length ping ends it. A ping published before it subscribed is
       // the initial emission: answered too.
+      const { shmChanges } = await import('@rxipc/rx');
       const shm = SharedMemory.fromId(num(values.shmid, 'shmid'));
       const sub = shmChanges(shm, { notify: true, offset: 0 }).subscribe({
         next: (data) => {

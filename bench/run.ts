@@ -1,7 +1,9 @@
 // rxipc benchmarks: `npm run bench -- [options]` (see --help and bench/README.md).
 //
 // Compiles the C reference (bench/c, cc -O2 into bench/out), then runs every selected row
-// at every placement, `reps` times, each run in fresh processes:
+// at every placement, `reps` times, each run in fresh processes. A row with a C reference
+// (refC) runs right after a run of that reference at the same placement, so that each rep
+// gives a ratio of neighbours in time (see schedule()):
 //   - a Node row runs `taskset -c P node case.js <ctx>`, which pins its peer to CPU C;
 //   - a C row runs the C pair program with `-a P,C` (sched_setaffinity before/after fork).
 // This process only orchestrates: it owns every message queue and semaphore set (IPC_PRIVATE, one per run,
@@ -20,14 +22,15 @@ import { IPC_PRIVATE, MessageQueue, SemaphoreSet, SharedMemory } from '@rxipc/co
 import type { CaseContext } from './lib/context.js';
 import type { CaseResult } from './lib/meter.js';
 import { CASE_JS, exited, killChildren, lastJson, spawnPinned } from './lib/proc.js';
-import { compare, PLACEMENTS, renderTable, renderVerdicts, summarize, type Cell, type Placement } from './lib/report.js';
+import { compare, PLACEMENTS, renderTable, renderVerdicts, summarize, UNSTEADY_PCT, valueOf, type Cell, type Placement, type Run } from './lib/report.js';
 import { selectRows, TABLES, type Family, type Row, type TableId } from './lib/rows.js';
 
 const HELP = `usage: npm run bench -- [options]
 
   -t, --seconds N      measured window of a throughput run (default 0.8; round trips: half;
                        the warm-up comes on top)
-  -r, --reps N         runs per row and placement; the median is reported (default 3)
+  -r, --reps N         runs per row and placement, each right after a run of the row's
+                       C reference; medians of values and of ratios are reported (default 3)
   -w, --warm N         warm-up seconds before each window, not counted (default 0.2)
   -p, --placements L   comma list of same, cross, free (default same,cross)
       --only L         comma list of pipe, fifo, msg, shm, sem, sock (default all)
@@ -206,6 +209,21 @@ function fmtProgress(r: CaseResult): string {
   return r.unit === 'B' ? `${(r.rate / 1e6).toFixed(0)} MB/s` : `${(r.rate / 1e3).toFixed(0)}k msg/s`;
 }
 
+// ---- the order of runs ----
+
+/**
+ * What one rep of a table runs, in order: each row with a C reference as a pair (its
+ * reference right before it, at each placement), each other row alone, except a row that
+ * only serves as a reference: its runs are the ones made next to the rows compared with it.
+ * A reference shared by several rows thus runs once per row, each time next to it.
+ */
+function schedule(tableRows: Row[], byKey: Map<string, Row>): Array<{ row: Row; ref: Row | undefined }> {
+  const isRef = new Set(rows.map((r) => r.refC));
+  return tableRows
+    .filter((row) => row.refC !== undefined || !isRef.has(row.key))
+    .map((row) => ({ row, ref: row.refC === undefined ? undefined : byKey.get(row.refC) }));
+}
+
 // ---- main ----
 
 function machine(): Record<string, unknown> {
@@ -221,6 +239,7 @@ function machine(): Record<string, unknown> {
     cpus: cpus().length,
     kernel: release(),
     node: process.version,
+    /** At the start; every run records its own (runs[].loadavg). */
     loadavg: loadavg().map((x) => Number(x.toFixed(2))),
     msgmax: Number(read('/proc/sys/kernel/msgmax')),
     msgmnb: Number(read('/proc/sys/kernel/msgmnb')),
@@ -233,29 +252,51 @@ async function main(): Promise<void> {
   const cbin = buildC();
   runTmp = mkdtempSync(join(tmpdir(), 'rxipc-bench-'));
   const m = machine();
+  const cells: Cell[] = [];
+  for (const row of rows) for (const p of placements) cells.push({ row, placement: p, runs: [], pairs: [] });
+  const cellOf = (row: Row, p: Placement) => cells.find((c) => c.row === row && c.placement === p)!;
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const tables = [...new Set(rows.map((r) => r.table))] as TableId[];
+  const plan = tables.map((t) => schedule(rows.filter((r) => r.table === t), byKey));
+  const runs = plan.flat().reduce((n, e) => n + (e.ref ? 2 : 1), 0) * placements.length * reps;
   process.stderr.write(
-    `rxipc bench: ${rows.length} rows × ${placements.join('/')} × ${reps} reps, ${seconds} s window + ${warm} s warm-up each\n` +
+    `rxipc bench: ${rows.length} rows × ${placements.join('/')} × ${reps} reps = ${runs} runs (with the reference runs next to each row), ` +
+      `${seconds} s window + ${warm} s warm-up each\n` +
       `machine: ${m.cpu}, ${m.cpus} CPUs, Linux ${m.kernel}, Node ${m.node}, loadavg ${(m.loadavg as number[]).join(' ')}\n`,
   );
-  const cells: Cell[] = [];
-  const tables = [...new Set(rows.map((r) => r.table))] as TableId[];
-  for (const table of tables) {
-    const tableRows = rows.filter((r) => r.table === table);
-    for (const row of tableRows) for (const p of placements) cells.push({ row, placement: p, results: [] });
-    // Repetitions outermost, so that a noisy moment hits one run of many rows, not all runs of one.
+  let seq = 0;
+  /** One run, recorded in its row's cell; undefined when it failed (the cell keeps the error). */
+  const measure = async (row: Row, p: Placement, rep: number, tag: string): Promise<Run | undefined> => {
+    const cell = cellOf(row, p);
+    const t0 = performance.now();
+    const load = loadavg()[0]!;
+    const at = `  [${rep}/${reps}] ${row.key} ${p}${tag}`;
+    try {
+      const r = await runOnce(row, p, cbin);
+      const run: Run = { ...r, seq: seq++, rep, loadavg: Number(load.toFixed(2)) };
+      cell.runs.push(run);
+      checkCpus(cell, r);
+      process.stderr.write(`${at}: ${fmtProgress(r)} (${((performance.now() - t0) / 1000).toFixed(1)} s, load ${load.toFixed(2)})\n`);
+      return run;
+    } catch (err) {
+      seq++;
+      cell.error = (err as Error).message;
+      process.stderr.write(`${at}: FAILED ${(err as Error).message}\n`);
+      return undefined;
+    }
+  };
+  for (const entries of plan) {
+    // Repetitions outermost, so that a noisy moment hits one pair of many rows, not all pairs
+    // of one; within a pair the reference runs first, right before the row.
     for (let rep = 1; rep <= reps; rep++) {
-      for (const row of tableRows) {
+      for (const { row, ref } of entries) {
         for (const p of placements) {
-          const cell = cells.find((c) => c.row === row && c.placement === p)!;
-          const t0 = performance.now();
-          try {
-            const r = await runOnce(row, p, cbin);
-            cell.results.push(r);
-            checkCpus(cell, r);
-            process.stderr.write(`  [${rep}/${reps}] ${row.key} ${p}: ${fmtProgress(r)} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
-          } catch (err) {
-            cell.error = (err as Error).message;
-            process.stderr.write(`  [${rep}/${reps}] ${row.key} ${p}: FAILED ${(err as Error).message}\n`);
+          const refRun = ref ? await measure(ref, p, rep, ` (reference of ${row.key})`) : undefined;
+          const run = await measure(row, p, rep, '');
+          if (refRun && run) {
+            const ratio = valueOf(run) / valueOf(refRun);
+            cellOf(row, p).pairs.push({ rep, refSeq: refRun.seq, seq: run.seq, ratio });
+            process.stderr.write(`      ${ratio.toFixed(2)}× ${ref!.key}\n`);
           }
         }
       }
@@ -282,6 +323,8 @@ async function main(): Promise<void> {
         date: started.toISOString(),
         machine: m,
         options: { seconds, warm, reps, placements, families, filter: values.filter ?? null, glibcTunables: values['glibc-tunables'] ?? null },
+        elapsedSeconds: Number(elapsed.toFixed(1)),
+        unsteadyPct: UNSTEADY_PCT,
         tables: Object.fromEntries(tables.map((t) => [t, TABLES[t]])),
         rows: cells.map((c) => ({
           key: c.row.key,
@@ -290,17 +333,20 @@ async function main(): Promise<void> {
           who: c.row.who,
           size: c.row.size,
           placement: c.placement,
-          unit: c.results[0]?.kind === 'rtt' ? 'µs' : c.results[0]?.kind === 'thr' ? `${c.results[0].unit}/s` : null,
+          unit: c.runs[0]?.kind === 'rtt' ? 'µs' : c.runs[0]?.kind === 'thr' ? `${c.runs[0].unit}/s` : null,
           value: c.value ?? null,
           p99: c.p99 ?? null,
-          vsC: c.vsC ?? null,
-          vsNode: c.vsNode ?? null,
           refC: c.row.refC ?? null,
+          refCName: c.row.refC ? (c.row.refCName ?? 'C') : null,
+          vsC: c.vsC ?? null,
+          pairs: c.pairs,
+          unsteady: c.unsteady ?? false,
           refNode: c.row.refNode ?? null,
+          vsNode: c.vsNode ?? null,
           targets: c.targets ?? null,
           notes: c.notes ?? null,
           error: c.error ?? null,
-          runs: c.results,
+          runs: c.runs,
         })),
       },
       null,

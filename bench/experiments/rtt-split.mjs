@@ -28,10 +28,16 @@ async function rxPingCPong() {
 }
 async function cPingRxPong() {
   const q = MessageQueue.open(IPC_PRIVATE, { create: true });
-  const sub = messages(q, { type: 1 }).subscribe((m) => { if (m.data.length === 0) { sub.unsubscribe(); return; } q.trySend(2, m.data); });
+  // The C pinger can exit before the waiter thread has delivered its zero-length stop ping:
+  // the queue is removed only once this side has seen that ping (else msgrcv fails with EIDRM).
+  let sub;
+  const ponged = new Promise((resolve, reject) => {
+    sub = messages(q, { type: 1 }).subscribe({ next: (m) => { if (m.data.length === 0) { sub.unsubscribe(); resolve(); return; } q.trySend(2, m.data); }, error: reject });
+  });
   const c = spawn('chrt', ['-o', '0', 'taskset', '-c', cpu, CBIN + 'msgqbench', 'ping', '-q', String(q.id), '-s', '64', '-t', '1.2', '-w', '0.2'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let so = ''; c.stdout.on('data', (d) => (so += d));
-  const c0 = cswAll(); await new Promise((r) => c.on('close', r)); const c1 = cswAll(); q.remove();
+  const c0 = cswAll(); await new Promise((r) => c.on('close', r)); const c1 = cswAll();
+  await ponged; q.remove();
   const j = JSON.parse(so); console.log(`  node-side csw per RTT ${((c1 - c0) / j.n).toFixed(2)} (incl. warm-up)`);
   return `p50 ${j.p50.toFixed(2)} µs p99 ${j.p99.toFixed(2)}`;
 }

@@ -7,7 +7,8 @@ import { MessageQueue, type Message } from '@rxipc/core';
 import { messages } from '@rxipc/rx';
 
 import { childCpu, cProgram, totalSeconds, type CaseContext, type CaseFn } from './context.js';
-import { Samples, Window, type ThroughputResult } from './meter.js';
+import { Window, type ThroughputResult } from './meter.js';
+import { pingPong } from './ping-pong.js';
 import { allowedCpus, exited, lastJson, spawnPeer, spawnPinned, succeeded } from './proc.js';
 
 const DATA = 1;
@@ -173,45 +174,23 @@ function writeStreamToC(cork: number): CaseFn {
 }
 
 /**
- * Ping type 1, pong type 2 on one queue; this side pings with rx messages() + trySend().
- * The ponger is an rxipc peer (the same) or the C program; a zero-length ping stops it.
+ * Ping type 1, pong type 2 on one queue; this side pings with trySend() and receives the
+ * pongs with rx messages(). The ponger is an rxipc peer (the same) or the C program; a
+ * zero-length ping stops it.
  */
 const rxRtt = (ponger: 'rxipc' | 'c'): CaseFn => async (ctx) => {
   const q = queueOf(ctx);
-  const s = new Samples(ctx.warm);
   const ping = Buffer.alloc(ctx.size, 'p');
   const peer =
     ponger === 'rxipc'
       ? spawnPeer(childCpu(ctx), 'msg-pong', ['--qid', String(ctx.qid)], { stdio: ['ignore', 'ignore', 'inherit'] })
       : spawnPinned(childCpu(ctx), cProgram(ctx, 'msgqbench'), ['pong', '-q', String(ctx.qid)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const peerDone = succeeded(peer, 'ponger');
-  let cpus = '';
-  await new Promise<void>((resolve, reject) => {
-    let t0 = 0;
-    const send = () => {
-      t0 = performance.now();
-      if (!q.trySend(DATA, ping)) reject(new Error('queue full in a ping-pong'));
-    };
-    const sub = messages(q, { type: 2 }).subscribe({
-      next: () => {
-        s.add(t0, performance.now());
-        if (!s.elapsed(totalSeconds(ctx))) {
-          send();
-          return;
-        }
-        cpus = `${allowedCpus()}/${allowedCpus(peer.pid!)}`;
-        sub.unsubscribe();
-        q.trySend(DATA, EMPTY); // stops the ponger
-        resolve();
-      },
-      error: reject,
-    });
-    peerDone.catch(reject);
-    send();
-  });
-  await peerDone;
+  const send = (data: Buffer) => {
+    if (!q.trySend(DATA, data)) throw new Error('queue full in a ping-pong');
+  };
+  const result = await pingPong(ctx, peer, messages(q, { type: 2 }), () => send(ping), () => send(EMPTY));
   q.close();
-  return s.result({ cpus });
+  return result;
 };
 
 export const msgCases: Record<string, CaseFn> = {

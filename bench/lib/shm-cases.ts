@@ -5,8 +5,9 @@ import { SharedMemory } from '@rxipc/core';
 import { shmChanges } from '@rxipc/rx';
 
 import { childCpu, cProgram, totalSeconds, type CaseContext, type CaseFn } from './context.js';
-import { Samples, Window, type ThroughputResult } from './meter.js';
-import { allowedCpus, spawnPeer, spawnPinned, succeeded } from './proc.js';
+import { Window, type ThroughputResult } from './meter.js';
+import { pingPong } from './ping-pong.js';
+import { allowedCpus, spawnPeer, spawnPinned } from './proc.js';
 
 export const PING = 0;
 export const PONG = 128;
@@ -25,40 +26,15 @@ function segmentOf(ctx: CaseContext): SharedMemory {
 const rtt = (ponger: 'rxipc' | 'c'): CaseFn => async (ctx) => {
   const shm = segmentOf(ctx);
   shm.buffer.fill(0, 0, PONG + 8 + ctx.size);
-  const s = new Samples(ctx.warm);
   const ping = Buffer.alloc(ctx.size, 'p');
   const peer =
     ponger === 'rxipc'
       ? spawnPeer(childCpu(ctx), 'shm-pong', ['--shmid', String(ctx.shmid)], { stdio: ['ignore', 'ignore', 'inherit'] })
       : spawnPinned(childCpu(ctx), cProgram(ctx, 'shmbench'), ['pong', '-i', String(ctx.shmid)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const peerDone = succeeded(peer, 'ponger');
-  let cpus = '';
-  await new Promise<void>((resolve, reject) => {
-    let t0 = 0;
-    const send = () => {
-      t0 = performance.now();
-      shm.publish(PING, ping);
-    };
-    const sub = shmChanges(shm, { notify: true, offset: PONG }).subscribe({
-      next: () => {
-        s.add(t0, performance.now());
-        if (!s.elapsed(totalSeconds(ctx))) {
-          send();
-          return;
-        }
-        cpus = `${allowedCpus()}/${allowedCpus(peer.pid!)}`;
-        sub.unsubscribe();
-        shm.publish(PING, EMPTY); // stops the ponger
-        resolve();
-      },
-      error: reject,
-    });
-    peerDone.catch(reject);
-    send();
-  });
-  await peerDone;
+  const pongs = shmChanges(shm, { notify: true, offset: PONG });
+  const result = await pingPong(ctx, peer, pongs, () => shm.publish(PING, ping), () => shm.publish(PING, EMPTY));
   await shm.close();
-  return s.result({ cpus });
+  return result;
 };
 
 /** Buffer.set of ctx.size bytes into shm.buffer in a loop (no peer). */
