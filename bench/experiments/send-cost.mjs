@@ -9,7 +9,7 @@ const drain = () => { while (native.msgrcv(q.id, 8192, 0, 0) !== undefined); };
 const variants = {
   'q.trySend': () => { for (let i = 0; i < N; i++) q.trySend(1, buf); },
   'native.msgsnd': () => { for (let i = 0; i < N; i++) native.msgsnd(q.id, 1, buf); },
-  'q._sendBatch(200)': () => { const ms = []; for (let i = 0; i < N; i++) ms.push({ type: 1, data: buf }); q._sendBatch(ms); },
+
   'ws.write (sync path)': (() => { const ws = q.createWriteStream({ type: 1 }); return () => { for (let i = 0; i < N; i++) ws.write(buf); }; })(),
 };
 try {

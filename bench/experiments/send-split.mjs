@@ -36,11 +36,8 @@ async function run(name, sender) {
 const trySendLoop = async (q, buf, until) => { let n = 0; while (performance.now() < until) { for (let i = 0; i < 256; i++) { if (!q.trySend(1, buf)) await q.send(1, buf); n++; } } return n; };
 const nativeLoop = async (q, buf, until) => { let n = 0; while (performance.now() < until) { for (let i = 0; i < 256; i++) { if (!native.msgsnd(q.id, 1, buf)) await q.send(1, buf); n++; } } return n; };
 const spinLoop = async (q, buf, until) => { let n = 0; while (performance.now() < until) { for (let i = 0; i < 256; i++) { while (!native.msgsnd(q.id, 1, buf)) { } n++; } } return n; };
-const batchLoop = async (q, buf, until) => { let n = 0; const recs = Array.from({ length: 256 }, () => ({ type: 1, data: buf }));
-  while (performance.now() < until) { let rest = recs; while (rest.length) { const k = q._sendBatch(rest); n += k; rest = rest.slice(k); if (rest.length) { await q.send(1, buf); n++; rest = rest.slice(1); } } } return n; };
 const corkLoop = async (q, buf, until) => { const ws = q.createWriteStream({ type: 1 }); let n = 0; while (performance.now() < until) { ws.cork(); let full = false; for (let i = 0; i < 256 && !full; i++) { full = !ws.write(buf); n++; } ws.uncork(); if (full || ws.writableNeedDrain) await new Promise((r) => ws.once('drain', r)); } await new Promise((r) => ws.end(r)); return n; };
 for (let round = 0; round < 2; round++) {
-  await run('_sendBatch(256) + await send', batchLoop);
   await run('write stream cork 256', corkLoop);
   await run('C send', 'C');
   await run('q.trySend + await send', trySendLoop);
