@@ -23,6 +23,7 @@ const { positionals, values } = parseArgs({
     qid: { type: 'string' },
     shmid: { type: 'string' },
     semid: { type: 'string' },
+    spin: { type: 'string' },
   },
 });
 const role = positionals[0];
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
       // @rxipc/rx only where it is used: it is most of a peer's start-up.
       const { messages } = await import('@rxipc/rx');
       const q = MessageQueue.fromId(num(values.qid, 'qid'));
-      const sub = messages(q, { type: 1 }).subscribe({
+      const sub = messages(q, { type: 1, spin: values.spin === undefined ? 0 : num(values.spin, 'spin') }).subscribe({
         next: (m) => {
           if (m.data.length === 0) {
             sub.unsubscribe();

@@ -11,7 +11,7 @@
 // each run, on error and on Ctrl-C. Socket pairs and the fds they pass live and die inside
 // the run's processes.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,9 @@ const HELP = `usage: npm run bench -- [options]
       --filter S       only rows whose key contains S (plus their reference rows)
       --quick          -t 0.25 -w 0.1 -r 1: a smoke run of about 30 s
       --json PATH      where to write the results (default bench/out/results-<date>.json)
+      --baseline DIR   also run every rxipc row with the rxipc of another checkout DIR
+                       (built: DIR/bench/dist/case.js), as a "before:" row next to it,
+                       interleaved with the same C reference: a before/after in one run
       --glibc-tunables S  GLIBC_TUNABLES for the Node processes, e.g.
                        glibc.malloc.trim_threshold=1073741824 (see bench/README.md)
   -h, --help`;
@@ -52,6 +55,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean' },
     json: { type: 'string' },
     'glibc-tunables': { type: 'string' },
+    baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -84,8 +88,32 @@ const warm = option(values.warm, 0.1, 0.2, 'warm');
 const reps = Math.round(option(values.reps, 1, 3, 'reps'));
 const placements = list<Placement>(values.placements, ['same', 'cross', 'free'], ['same', 'cross'], 'placements');
 const families = list<Family>(values.only, ['pipe', 'fifo', 'msg', 'shm', 'sem', 'sock'], ['pipe', 'fifo', 'msg', 'shm', 'sem', 'sock'], 'only');
-const rows = selectRows(families, values.filter);
+const rows = withBaseline(selectRows(families, values.filter), values.baseline);
 if (rows.length === 0) usage('no rows selected');
+
+/**
+ * --baseline DIR: each rxipc row that DIR's bench knows gets a twin right after it, run by
+ * DIR's case.js (its own rxipc on both sides, its own Node peers) against the same C
+ * reference, so before and after are neighbours in time.
+ */
+function withBaseline(selected: Row[], dir: string | undefined): Row[] {
+  if (dir === undefined) return selected;
+  const caseJs = join(dir, 'bench', 'dist', 'case.js');
+  const libDir = join(dir, 'bench', 'dist', 'lib');
+  let known = '';
+  try {
+    known = readdirSync(libDir).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(libDir, f), 'utf8')).join('\n');
+    readFileSync(caseJs);
+  } catch {
+    usage(`--baseline: no built bench in ${dir} (run npm run build there)`);
+  }
+  return selected.flatMap((row) => {
+    if (row.who !== 'rxipc' || !('node' in row.run) || !known.includes(`'${row.run.node}'`)) return [row];
+    const twin: Row = { ...row, key: `before:${row.key}`, label: `before: ${row.label}`, run: { node: row.run.node, caseJs } };
+    delete twin.targets;
+    return [row, twin];
+  });
+}
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 const outDir = join(benchDir, 'out');
@@ -164,7 +192,7 @@ async function runOnce(row: Row, placement: Placement, cbin: string): Promise<Ca
     } else {
       const ctx: CaseContext = { id: row.run.node, size: row.size, seconds: secs, warm, childCpu: cpu.child ?? null, tmp: dir, cbin, ...(q ? { qid: q.id } : {}), ...(shm ? { shmid: shm.id } : {}), ...(sem ? { semid: sem.id } : {}) };
       const env = values['glibc-tunables'] ? { ...process.env, GLIBC_TUNABLES: values['glibc-tunables'] } : process.env;
-      child = spawnPinned(cpu.parent, process.execPath, [CASE_JS, JSON.stringify(ctx)], { stdio: ['ignore', 'pipe', 'inherit'], env });
+      child = spawnPinned(cpu.parent, process.execPath, [row.run.caseJs ?? CASE_JS, JSON.stringify(ctx)], { stdio: ['ignore', 'pipe', 'inherit'], env });
     }
     const timer = setTimeout(() => child.kill('SIGTERM'), (total + 30) * 1000);
     const e = await exited(child, true);
@@ -322,7 +350,7 @@ async function main(): Promise<void> {
       {
         date: started.toISOString(),
         machine: m,
-        options: { seconds, warm, reps, placements, families, filter: values.filter ?? null, glibcTunables: values['glibc-tunables'] ?? null },
+        options: { seconds, warm, reps, placements, families, filter: values.filter ?? null, glibcTunables: values['glibc-tunables'] ?? null, baseline: values.baseline ?? null },
         elapsedSeconds: Number(elapsed.toFixed(1)),
         unsteadyPct: UNSTEADY_PCT,
         tables: Object.fromEntries(tables.map((t) => [t, TABLES[t]])),

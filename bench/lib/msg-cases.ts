@@ -14,6 +14,8 @@ import { allowedCpus, exited, lastJson, spawnPeer, spawnPinned, succeeded } from
 const DATA = 1;
 const END = 2;
 const EMPTY = Buffer.alloc(0);
+/** The latency-mode rows' spin window (µs): about a cross-CPU round trip of C here. */
+const SPIN_US = 100;
 
 function queueOf(ctx: CaseContext): MessageQueue {
   if (ctx.qid === undefined) throw new Error(`${ctx.id}: no queue id`);
@@ -176,19 +178,19 @@ function writeStreamToC(cork: number): CaseFn {
 /**
  * Ping type 1, pong type 2 on one queue; this side pings with trySend() and receives the
  * pongs with rx messages(). The ponger is an rxipc peer (the same) or the C program; a
- * zero-length ping stops it.
+ * zero-length ping stops it. `spin`: the receivers' latency mode (µs; the rxipc ponger too).
  */
-const rxRtt = (ponger: 'rxipc' | 'c'): CaseFn => async (ctx) => {
+const rxRtt = (ponger: 'rxipc' | 'c', spin = 0): CaseFn => async (ctx) => {
   const q = queueOf(ctx);
   const ping = Buffer.alloc(ctx.size, 'p');
   const peer =
     ponger === 'rxipc'
-      ? spawnPeer(childCpu(ctx), 'msg-pong', ['--qid', String(ctx.qid)], { stdio: ['ignore', 'ignore', 'inherit'] })
+      ? spawnPeer(childCpu(ctx), 'msg-pong', ['--qid', String(ctx.qid), '--spin', String(spin)], { stdio: ['ignore', 'ignore', 'inherit'] })
       : spawnPinned(childCpu(ctx), cProgram(ctx, 'msgqbench'), ['pong', '-q', String(ctx.qid)], { stdio: ['ignore', 'ignore', 'inherit'] });
   const send = (data: Buffer) => {
     if (!q.trySend(DATA, data)) throw new Error('queue full in a ping-pong');
   };
-  const result = await pingPong(ctx, peer, messages(q, { type: 2 }), () => send(ping), () => send(EMPTY));
+  const result = await pingPong(ctx, peer, messages(q, { type: 2, spin }), () => send(ping), () => send(EMPTY));
   q.close();
   return result;
 };
@@ -201,4 +203,6 @@ export const msgCases: Record<string, CaseFn> = {
   'rxipc.msg.wstream.cork': writeStreamToC(256),
   'rxipc.msg.rtt': rxRtt('rxipc'),
   'rxipc.msg.rtt.cpong': rxRtt('c'),
+  'rxipc.msg.rtt.spin': rxRtt('rxipc', SPIN_US),
+  'rxipc.msg.rtt.cpong.spin': rxRtt('c', SPIN_US),
 };

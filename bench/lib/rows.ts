@@ -40,7 +40,8 @@ export interface Row {
   /** What is measured, as printed. */
   label: string;
   size: number;
-  run: { c: 'pipebench' | 'msgqbench' | 'shmbench' | 'sembench' | 'sockbench'; args: (a: CArgs) => string[] } | { node: string };
+  /** A C pair program, or a Node case (`caseJs`: another checkout's bench/dist/case.js, for --baseline). */
+  run: { c: 'pipebench' | 'msgqbench' | 'shmbench' | 'sembench' | 'sockbench'; args: (a: CArgs) => string[] } | { node: string; caseJs?: string };
   needsQueue?: boolean;
   /** A 2 MiB IPC_PRIVATE segment for the run (ctx.shmid / -i). */
   needsSegment?: boolean;
@@ -163,6 +164,14 @@ const msgRtt: Row[] = [
   {
     key: 'rxipc.msg.rtt.cpong', who: 'rxipc', label: 'rxipc ↔ C ponger (one rxipc side)', run: { node: 'rxipc.msg.rtt.cpong' },
     refC: 'c.msg.rtt.model', refCName: 'C model', targets: [{ vs: 'c', atMost: 1.5, at: BOTH }],
+  },
+  {
+    key: 'rxipc.msg.rtt.spin', who: 'rxipc', label: 'rxipc ↔ rxipc, latency mode (spin 100 µs both sides)', run: { node: 'rxipc.msg.rtt.spin' },
+    refC: 'c.msg.rtt.model', refCName: 'C model',
+  },
+  {
+    key: 'rxipc.msg.rtt.cpong.spin', who: 'rxipc', label: 'rxipc ↔ C ponger, latency mode (spin 100 µs)', run: { node: 'rxipc.msg.rtt.cpong.spin' },
+    refC: 'c.msg.rtt.model', refCName: 'C model',
   },
 ].map((r) => ({ ...r, table: 'msg.rtt' as const, family: 'msg' as const, size: RTT, needsQueue: true }) as Row);
 
