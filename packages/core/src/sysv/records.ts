@@ -1,5 +1,7 @@
 // The packed record layout shared with the addon (sysv_msg.cc):
 //   [u32 length][u32 0][f64 type][length bytes of data][zero padding to 8]
+import { markAsUntransferable } from 'node:worker_threads';
+
 export interface Message {
   /** The message type (> 0). */
   type: number;
@@ -11,12 +13,25 @@ export const RECORD_HEADER = 16;
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
+let lastPool: ArrayBufferLike | undefined;
+
 /**
  * Splits a receiver batch into messages (views, no copies). The addon hands small batches
- * over as a Uint8Array view into a shared pool (see EnvState::CopyOut), larger ones as a Buffer.
+ * over as a Uint8Array view into a shared pool (see EnvState::CopyOut), larger ones as a
+ * Buffer. A pool is marked untransferable, as Node marks its own Buffer pool: transferring
+ * one message's buffer to a worker must not detach the other messages' data.
  */
 export function parseRecords(records: Uint8Array, count: number): Message[] {
-  const buf = Buffer.isBuffer(records) ? records : Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+  let buf: Buffer;
+  if (Buffer.isBuffer(records)) {
+    buf = records;
+  } else {
+    if (records.buffer !== lastPool) {
+      lastPool = records.buffer;
+      markAsUntransferable(lastPool);
+    }
+    buf = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+  }
   const out = new Array<Message>(count);
   let off = 0;
   for (let i = 0; i < count; i++) {

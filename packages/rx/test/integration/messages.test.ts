@@ -1,6 +1,7 @@
 // messages(queue, selector): kernel-filtered subscriptions, prompt teardown, nothing taken
 // that belongs to someone else.
 import { setMaxListeners } from 'node:events';
+import { MessageChannel } from 'node:worker_threads';
 import { promises as fsp } from 'node:fs';
 
 import type { Message } from '@rxipc/core';
@@ -218,6 +219,23 @@ describe('messages()', () => {
         expect(drain(q).map((m) => m.data.toString())).toEqual(['later']);
       }
     });
+  });
+
+  it('transferring one message`s buffer to another thread leaves the data of the others intact', async () => {
+    const q = queues.create();
+    for (let i = 0; i < 4; i++) q.trySend(1, `m${i}`);
+    const got = await lastValueFrom(messages(q).pipe(take(4), toArray()));
+    const { port1, port2 } = new MessageChannel();
+    try {
+      // Small deliveries share a pool: a transfer must not detach it under the other messages.
+      port1.postMessage(got[0]!.data, [got[0]!.data.buffer as ArrayBuffer]);
+      expect(got.map((m) => m.data.toString())).toEqual(['m0', 'm1', 'm2', 'm3']);
+      q.trySend(1, 'after');
+      expect((await firstValueFrom(messages(q))).data.toString()).toBe('after');
+    } finally {
+      port1.close();
+      port2.close();
+    }
   });
 
   it('is cold: nothing is taken until someone subscribes', async () => {
