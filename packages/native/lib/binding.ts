@@ -166,6 +166,8 @@ export interface NativeConstants {
   readonly O_RDWR: number;
   readonly O_ACCMODE: number;
   readonly PIPE_BUF: number;
+  /** Bytes of one read slab (`readSlab`). */
+  readonly READ_SLAB_SIZE: number;
   readonly F_GETPIPE_SZ: number;
   readonly F_SETPIPE_SZ: number;
   readonly AT_FDCWD: number;
@@ -255,6 +257,11 @@ export interface NativeTesting {
   makeSystemError(errno: number, syscall: string, path?: string): Error & SystemErrorFields;
   /** Messages waiting in the background put-back, process-wide. */
   putBacksPending(): number;
+  /**
+   * This environment's read slabs: `live` may still be reached from JS, `free` are kept for
+   * reuse, `reused` counts the slabs ever handed out from the free list.
+   */
+  readSlabStats(): { live: number; free: number; reused: number };
 }
 
 export interface NativeBinding {
@@ -281,6 +288,18 @@ export interface NativeBinding {
   setPipeSize(fd: number, size: number): number;
   setNonBlocking(fd: number, nonBlocking: boolean): boolean;
   getFileFlags(fd: number): number;
+  /**
+   * A read slab: an external ArrayBuffer of READ_SLAB_SIZE bytes over a private anonymous
+   * mapping, from this environment's free list when it has one (old bytes, not cleared), else
+   * newly mapped (ENOMEM from mmap is a system error). Once V8 has freed it (no view left
+   * anywhere; Node does not transfer it), its memory returns to the free list, or is unmapped
+   * when the list already holds the `readSlabRetain` limit.
+   */
+  readSlab(): ArrayBuffer;
+  /** How many bytes of freed slabs the free list keeps (default 0); the excess is unmapped now. */
+  readSlabRetain(bytes: number): void;
+  /** Unmaps kept slabs beyond `keepBytes` now, oldest first; the limit stays. */
+  readSlabRelease(keepBytes: number): void;
 
   // FIFOs and names
   mkfifo(path: string, mode: number): void;

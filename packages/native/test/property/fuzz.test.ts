@@ -243,6 +243,11 @@ const POLICY: Record<string, fc.Arbitrary<Desc>[]> = {
   setPipeSize: [P.fdw, int(0, 1 << 21)],
   setNonBlocking: [P.fdw, P.bool],
   getFileFlags: [P.fdr],
+  // Read slabs: the child's own memory; any byte count only sets how much of it is kept.
+  readSlab: [],
+  readSlabRetain: [fc.oneof({ weight: 4, arbitrary: int(0, 1 << 24) }, { weight: 1, arbitrary: anything })],
+  readSlabRelease: [fc.oneof({ weight: 4, arbitrary: int(0, 1 << 24) }, { weight: 1, arbitrary: anything })],
+  'testing.readSlabStats': [],
   mkfifo: [P.path, P.mode],
   mkfifoat: [P.dirfd, P.path, P.mode],
   unlink: [P.path],

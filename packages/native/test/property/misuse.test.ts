@@ -92,6 +92,11 @@ const TABLE: Record<string, Param[]> = {
   setPipeSize: [fd(), int('size', () => 65536, range(1, INT32_MAX))],
   setNonBlocking: [fd(), bool('nonBlocking', false)],
   getFileFlags: [fd()],
+  readSlab: [],
+  // 0: what the pool keeps with no reader open (this file opens none).
+  readSlabRetain: [int('bytes', () => 0, range(0, SAFE))],
+  readSlabRelease: [int('keepBytes', () => 0, range(0, SAFE))],
+  'testing.readSlabStats': [],
   mkfifo: [path('path', fresh), int('mode', () => 0o600, range(0, 0o7777))],
   mkfifoat: [dirfd(), path('path', fresh), int('mode', () => 0o600, range(0, 0o7777))],
   unlink: [path('path', () => sentinel)],
