@@ -5,6 +5,7 @@ import { native } from '@rxipc/native';
 
 import { invalidArgType, outOfRange } from '../errors.js';
 import { validateBoolean, validateInteger, validateOptions } from '../validate.js';
+import { ReadCursor, readerStarted, readerStopped } from './read-slabs.js';
 
 const { O_CLOEXEC, O_DIRECT, O_ACCMODE, O_RDONLY, O_WRONLY, PIPE_BUF } = native.constants;
 const EMPTY = Buffer.alloc(0);
@@ -39,6 +40,16 @@ function parkBlocking(fd: number): void {
  * when the consumer first reads, so an end handed to a child is never read by the parent,
  * and stays a blocking fd for the child until then.
  *
+ * **Chunks and memory.** Each read asks for up to 64 KiB. A chunk is never written again
+ * once emitted, whatever is read after it. A chunk of 16 KiB or more is a view of a 256 KiB
+ * read slab (`chunk.buffer` is the slab; `chunk.byteOffset` says where), shared with the
+ * chunks read before and after it: holding one keeps that slab, and no more, alive. Shorter
+ * chunks are copies (from Node's Buffer pool below 4 KiB) and keep no slab alive. Once no view
+ * of a slab is left, its memory is reused for the next reads instead of being returned to the
+ * OS: up to 64 MiB per thread while any reader is open, returned within 2 s after reads stop
+ * and when the last reader closes. Like any pooled Buffer, a slab's `buffer` is copied,
+ * not moved, by a transfer list, and holds old bytes of this process outside the chunk.
+ *
  * @example
  * const { readable, writable } = createPipe();
  * readable.on('data', (chunk) => console.log(chunk.toString()));
@@ -55,12 +66,21 @@ export class PipeReadable extends Socket {
     validateFd(fd);
     const opts = validateFdStreamOptions(options);
     const packet = opts.packet ?? false;
+    const cursor = new ReadCursor();
     super({
       fd,
       readable: true,
       writable: false,
       manualStart: true,
       allowHalfOpen: false,
+      // libuv reads into the cursor's window, not into a fresh 64 KiB buffer per read (see
+      // read-slabs.ts); a false return stops the reads until the consumer wants more.
+      onread: {
+        buffer: () => cursor.window,
+        callback(this: PipeReadable, n: number): boolean {
+          return this.push(cursor.take(n));
+        },
+      },
       ...(opts.highWaterMark !== undefined ? { readableHighWaterMark: opts.highWaterMark } : {}),
     } as ConstructorParameters<typeof Socket>[0]);
     if (packet) {
@@ -82,6 +102,8 @@ export class PipeReadable extends Socket {
     if (!this.#armed) {
       this.#armed = true;
       native.setNonBlocking(this.fd, true);
+      readerStarted();
+      this.once('close', readerStopped);
     }
     super._read(size);
   }
