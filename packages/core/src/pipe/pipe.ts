@@ -97,15 +97,27 @@ export class PipeReadable extends Socket {
   }
 
   #armed = false;
+  /** Counted among the readers that keep slab memory for reuse (read-slabs.ts). */
+  #counted = false;
 
   override _read(size: number): void {
     if (!this.#armed) {
       this.#armed = true;
       native.setNonBlocking(this.fd, true);
-      readerStarted();
-      this.once('close', readerStopped);
+      if (!this.destroyed) {
+        this.#counted = true;
+        readerStarted();
+      }
     }
     super._read(size);
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#counted) {
+      this.#counted = false;
+      readerStopped();
+    }
+    super._destroy(err, callback);
   }
 
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {

@@ -114,6 +114,35 @@ describe('read slabs', () => {
     expect(stats().free).toBe(0);
   });
 
+  it('slab memory is kept while any reader that read is open, however the readers end', async () => {
+    const readers = [createPipe(), createPipe(), createPipe()];
+    const neverRead = createPipe();
+    for (const p of readers) {
+      const got = new Promise((r) => p.readable.once('data', r));
+      p.writable.write(Buffer.alloc(64 * 1024, 1));
+      await got;
+    }
+    // Slabs of chunks nobody holds come back and are kept while readers are open.
+    const churn = createPipe();
+    const churned = new Promise((r) => churn.readable.on('data', () => {}).once('end', r));
+    for (let i = 0; i < 64; i++) churn.writable.write(Buffer.alloc(64 * 1024, i));
+    churn.writable.end();
+    await churned;
+    gc();
+    await waitUntil(() => stats().free > 0, { message: 'freed slabs kept for reuse', timeout: 2000 });
+    // Ended by an error, by destroy() after its 'close' listeners were removed, by the end of data.
+    readers[0]!.readable.destroy(new Error('gone'));
+    readers[0]!.readable.on('error', () => {});
+    readers[1]!.readable.removeAllListeners('close');
+    readers[1]!.readable.destroy();
+    readers[2]!.writable.end();
+    readers[2]!.readable.resume();
+    await new Promise((r) => readers[2]!.readable.once('close', r));
+    neverRead.readable.destroy();
+    expect(stats().free).toBe(0);
+    for (const p of [...readers, neverRead]) p.writable.destroy();
+  });
+
   it('reads shorter than 16 KiB are copies that keep no slab alive; longer ones are views of a slab', async () => {
     const { readable, writable } = createPipe();
     const chunks: Buffer[] = [];
