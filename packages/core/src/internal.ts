@@ -45,4 +45,5 @@ export type { Consumer, Subscription, SubscriptionOptions } from './sysv/receive
 
 // The base of SharedMemory and PosixSharedMemory (for @rxipc/rx's instance checks).
 export { SharedMapping } from './shm/mapping.js';
+export { forceFallbackSlabsForTests } from './pipe/read-slabs.js';
 export { realtimeSignalNumber, signalName, signalNumberOf } from './signal/signals.js';

@@ -35,13 +35,33 @@ let slabsTaken = 0;
 let slabsAtLastTick = 0;
 let idleTimer: NodeJS.Timeout | undefined;
 
+/**
+ * Whether the addon's slabs can be used: a runtime that forbids external ArrayBuffers
+ * (Electron's V8 memory cage) refuses them, and then readers take plain ArrayBuffers of the
+ * same size (the same chunk rules, without the reuse of their memory).
+ */
+let nativeSlabs = true;
+
 function newSlab(): ArrayBuffer {
   slabsTaken++;
-  // V8 starts a young-generation GC for ArrayBuffer memory (every 32 MiB of it) only from its
-  // own ArrayBuffer allocations, and slabs are the addon's: without a small one of V8's per
-  // slab, chunks would wait for the 64 MiB external-memory limit and a full GC.
-  new ArrayBuffer(8);
-  return native.readSlab();
+  if (nativeSlabs) {
+    // V8 starts a young-generation GC for ArrayBuffer memory (every 32 MiB of it) only from
+    // its own ArrayBuffer allocations, and slabs are the addon's: without a small one of V8's
+    // per slab, chunks would wait for the 64 MiB external-memory limit and a full GC.
+    new ArrayBuffer(8);
+    try {
+      return native.readSlab();
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOMEM') throw err;
+      nativeSlabs = false; // external ArrayBuffers not allowed here
+    }
+  }
+  return new ArrayBuffer(READ_SLAB_SIZE);
+}
+
+/** Tests: forget that native slabs work (undefined: back to trying them). */
+export function forceFallbackSlabsForTests(fallback: boolean): void {
+  nativeSlabs = !fallback;
 }
 
 function releaseWhenIdle(): void {

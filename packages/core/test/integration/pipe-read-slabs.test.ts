@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { createPipe, type PipeReadable } from '@rxipc/core';
+import { forceFallbackSlabsForTests } from '@rxipc/core/internal';
 import { native } from '@rxipc/native';
 
 import { killChildren, sleep, spawnNode, waitUntil } from '../../../../test/support/fs.js';
@@ -65,6 +66,29 @@ describe('read slabs', () => {
     expect(stats().reused - reusedBefore).toBeGreaterThan(50);
     for (const { chunk, pos: at } of held) expect(firstMismatch(chunk, at), `chunk at ${at}`).toBe(-1);
     expect(held.some(({ chunk }) => chunk.buffer.byteLength === SLAB)).toBe(true);
+  });
+
+  it('where the addon cannot hand out slabs (external ArrayBuffers refused, as in Electron), readers take plain ones: same bytes, chunks unchanged', async () => {
+    forceFallbackSlabsForTests(true);
+    try {
+      const liveBefore = stats().live;
+      const total = 8 * 1024 * 1024;
+      const { readable, exited } = patternReader(total, 64 * 1024);
+      const held: Array<{ chunk: Buffer; pos: number }> = [];
+      let pos = 0;
+      readable.on('data', (chunk: Buffer) => {
+        expect(firstMismatch(chunk, pos)).toBe(-1);
+        held.push({ chunk, pos });
+        pos += chunk.length;
+      });
+      await new Promise((r) => readable.once('end', r));
+      await exited;
+      expect(pos).toBe(total);
+      for (const { chunk, pos: at } of held) expect(firstMismatch(chunk, at), `chunk at ${at}`).toBe(-1);
+      expect(stats().live).toBe(liveBefore); // none of the addon's slabs were taken
+    } finally {
+      forceFallbackSlabsForTests(false);
+    }
   });
 
   it('a held chunk keeps its one slab alive and nothing more', async () => {
