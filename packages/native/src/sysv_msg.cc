@@ -1,10 +1,9 @@
 // System V message queues: ftok, msgget, msgsnd, msgrcv, msgctl.
 //
 // Synchronous msgsnd/msgrcv always carry IPC_NOWAIT: they never wait on the main thread.
-// Waiting sends and receives are Tasks (waiter.h). A receiver Task receives one message at
-// a time (blocking msgrcv) and publishes each at once; what arrives while JS has not taken
-// the delivery joins it, up to the batch limit and the credit, so JS gets ONE buffer of
-// records (records.h) per delivery. Messages that must go back into a queue go
+// Waiting sends and receives are Tasks (waiter.h). A receiver Task drains in batches: one
+// blocking msgrcv, then IPC_NOWAIT receives up to its batch limit and its credit, handed to
+// JS as ONE buffer of records (records.h). Messages that must go back into a queue go
 // through the one put-back (putback.h).
 #include <sched.h>
 #include <sys/ipc.h>
@@ -237,17 +236,24 @@ class ReceiverTask : public StreamingTask {
         if (msgctl(qid_, IPC_STAT, &ds) < 0 && (errno == EIDRM || errno == EINVAL)) err = EIDRM;
         continue;
       }
-      // One blocking receive per message, published at once: the first message of a burst
-      // reaches JS without waiting for the rest, and the rest join the same delivery while
-      // JS has not taken it yet (Publish appends), so bursts still arrive in batches. No
-      // IPC_NOWAIT receive that finds nothing (in a request/reply exchange every batch
-      // would end with one). EINTR means a cancel (or a stray signal: receive again).
+      // One blocking receive (or the latency mode's polling); EINTR means a cancel (or a
+      // stray signal: receive again).
       if (!Spin() && !ReceiveRecord(building_, qid_, max_size_, type_, flags_)) {
         if (errno == EINTR) continue;
         err = errno;
         break;
       }
-      Publish(building_, 1);
+      uint32_t count = 1;
+      // Then what is already queued, up to the credit and the batch limit (AwaitCredit's
+      // `limit`), handed over as ONE delivery. A failure here (ENOMSG, or EIDRM / E2BIG that
+      // the next blocking receive will report) only ends the batch. In a request/reply
+      // exchange this costs one receive that finds nothing per message; publishing each
+      // message at once instead saved that but halved the batches of a stream (measured:
+      // 0.67x instead of 0.80x C at 64 B), so the batch stays.
+      while (count < limit && !Cancelled() && ReceiveRecord(building_, qid_, max_size_, type_, flags_ | IPC_NOWAIT)) {
+        count++;
+      }
+      Publish(building_, count);
       if (once_) break;
     }
     Finish(err);
