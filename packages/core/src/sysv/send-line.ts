@@ -4,7 +4,7 @@
 // line (the timeout counts from the call, not from reaching the front).
 import { native } from '@rxipc/native';
 
-import { abortError, closedError, errnos, systemError } from '../errors.js';
+import { abortError, closedError, errnos, systemError, type SystemError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { PendingTask } from '../wait.js';
 import { packRecords, RECORD_HEADER } from './records.js';
@@ -44,7 +44,13 @@ export class SendLine {
 
   /** IPC_NOWAIT send: false when the queue is full. */
   now(type: number, bytes: Uint8Array): boolean {
-    return this.#life.call(() => native.msgsnd(this.#qid, type, bytes), 'msgsnd');
+    // Lifecycle.call's rule, written out: on every trySend's path, and a closure passed to
+    // the one call() that every kind of object shares is not inlined.
+    try {
+      return native.msgsnd(this.#qid, type, bytes);
+    } catch (err) {
+      throw this.#life.normalize(err as SystemError, 'msgsnd');
+    }
   }
 
   /** IPC_NOWAIT sends of several messages, in order, until one does not fit; returns how many went. */
