@@ -43,6 +43,13 @@ export function parseRecords(records: Uint8Array, count: number): Message[] {
   return out;
 }
 
+/** The byte offset of record `n` (after the first `n` records) of a packed buffer. */
+export function recordOffset(buf: Buffer, n: number): number {
+  let off = 0;
+  for (let i = 0; i < n; i++) off += RECORD_HEADER + align8(buf.readUInt32LE(off));
+  return off;
+}
+
 /** Packs messages into one buffer for a batched send. */
 export function packRecords(messages: ReadonlyArray<{ type: number; data: Uint8Array }>): Buffer {
   let size = 0;

@@ -7,7 +7,7 @@ import { native } from '@rxipc/native';
 import { abortError, closedError, errnos, systemError, type SystemError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { PendingTask } from '../wait.js';
-import { packRecords, RECORD_HEADER } from './records.js';
+import { packRecords, recordOffset } from './records.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -95,23 +95,16 @@ export class SendLine {
   }
 
   /**
-   * Sends every message in order, after whatever is in line: what fits at once
-   * synchronously, the rest on ONE waiter thread that waits for room before each message (a
-   * blocked C sender's way; not a thread hop per message). Resolves when all are in the
-   * queue; on a failure or close() the ones before it are in the queue, the rest are not.
+   * Sends every message in order, after whatever is in line (for a caller whose own
+   * batch() did not fit them all): at the front of the line, what fits at once, then the rest
+   * on ONE waiter thread that waits for room before each message (a blocked C sender's way;
+   * not a thread hop per message). Resolves when all are in the queue; on a failure or
+   * close() the ones before it are in the queue, the rest are not.
    */
   sendAll(messages: ReadonlyArray<{ type: number; data: Uint8Array }>): Promise<void> {
-    let sent: number;
-    try {
-      sent = this.batch(messages);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    if (sent === messages.length) return Promise.resolve();
-    const rest = messages.slice(sent);
     return new Promise<void>((resolve, reject) => {
       // Copied (packRecords): the caller may reuse its buffers at once.
-      this.#line.push({ type: 0, data: EMPTY, records: { buf: packRecords(rest), count: rest.length }, signal: undefined, timeout: undefined, resolve, reject });
+      this.#line.push({ type: 0, data: EMPTY, records: { buf: packRecords(messages), count: messages.length }, signal: undefined, timeout: undefined, resolve, reject });
       void this.#pump();
     });
   }
@@ -152,9 +145,7 @@ export class SendLine {
   async #sendRecords(records: { buf: Buffer; count: number }): Promise<void> {
     const now = this.#life.call(() => native.msgsndRecords(this.#qid, records.buf, records.count), 'msgsnd');
     if (now === records.count) return;
-    let off = 0;
-    for (let i = 0; i < now; i++) off += RECORD_HEADER + ((records.buf.readUInt32LE(off) + 7) & ~7);
-    const rest = records.buf.subarray(off);
+    const rest = records.buf.subarray(recordOffset(records.buf, now));
     const task = new PendingTask(() => native.msgsndRecordsStart(this.#qid, rest, records.count - now));
     const untrack = this.#life.track({ cancel: () => task.cancel('close') });
     const { errno, reason } = await task.result;
