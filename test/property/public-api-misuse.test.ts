@@ -52,10 +52,8 @@ beforeAll(async () => {
     try {
       // Only what the child made (IPC_PRIVATE ids, its own /rxipc-fuzz-<pid>-<n> names); normally gone already.
       if (typeof l.q === 'number') native.msgctlRemove(l.q);
-      if (typeof l.shm === 'number') native.shmctlRemove(l.shm);
-      if (typeof l.posix === 'string') native.shmUnlink(l.posix);
-      // Only ids the child made with IPC_PRIVATE, names of its own; normally gone already.
-      if (typeof l.q === 'number') native.msgctlRemove(l.q);
+      else if (typeof l.shm === 'number') native.shmctlRemove(l.shm);
+      else if (typeof l.posix === 'string') native.shmUnlink(l.posix);
       else if (typeof l.sem === 'number') native.semctlRemove(l.sem);
       else if (typeof l.psem === 'string') native.semUnlink(l.psem);
     } catch {
